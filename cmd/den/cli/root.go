@@ -1,0 +1,99 @@
+// Package cli is den's command line: flags in, calls to package run out.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/denproject/den/run"
+)
+
+// Version is set at build time with -ldflags "-X .../cli.Version=...".
+var Version = "dev"
+
+// Execute runs the command line and returns den's exit status.
+func Execute() int {
+	g := &run.Global{}
+	root := newRoot(g)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return 0
+	}
+	var ee *run.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(os.Stderr, "den: "+line)
+	}
+	var ue *usageError
+	if errors.As(err, &ue) && cmd != nil {
+		fmt.Fprintf(os.Stderr, "See '%s --help'.\n", cmd.CommandPath())
+	}
+	// docker's convention: 125 when den itself fails to run a container.
+	if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "exec") {
+		return 125
+	}
+	return 1
+}
+
+type usageError struct{ error }
+
+func newRoot(g *run.Global) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "den",
+		Short:         "Run containers as an unprivileged user: no daemon, no root",
+		Version:       Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.Root, "root", "", "store directory (default $XDG_DATA_HOME/den or ~/.local/share/den)")
+	pf.BoolVar(&g.Debug, "debug", false, "print debug messages")
+	root.AddCommand(
+		newVersion(),
+		newPull(g),
+		newImages(g),
+		newRmi(g),
+		newLoad(g),
+		newImage(g),
+		newRun(g),
+		newPs(g),
+		newRm(g),
+	)
+	return root
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print den's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "den %s\n", Version)
+		},
+	}
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &usageError{fmt.Errorf("requires %s", what)}
+		}
+		return nil
+	}
+}
+
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return &usageError{fmt.Errorf("requires %s", what)}
+		}
+		return nil
+	}
+}

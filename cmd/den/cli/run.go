@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/denproject/den/run"
+)
+
+func newRun(g *run.Global) *cobra.Command {
+	o := &run.RunOptions{}
+	var entrypoint string
+	var initFlag bool
+	cmd := &cobra.Command{
+		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
+		Short: "Run a command in a new container",
+		Args:  minArgs(1, "an image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Image, o.Args = args[0], args[1:]
+			if cmd.Flags().Changed("entrypoint") {
+				o.Entrypoint = &entrypoint
+			}
+			if !o.PullOptions.Quiet {
+				p := newProgress(os.Stderr)
+				defer p.close()
+				o.PullOptions.Progress = p.event
+			}
+			o.PullOptions.Out = os.Stderr
+			return run.Run(g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false)
+	f.BoolVarP(&o.Interactive, "interactive", "i", false, "keep stdin open and connected to the command")
+	f.BoolVarP(&o.Tty, "tty", "t", false, "allocate a pseudo-terminal")
+	f.BoolVar(&o.Rm, "rm", false, "remove the container when it exits")
+	f.StringVar(&o.Name, "name", "", "name the container")
+	f.StringArrayVarP(&o.Env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy den's)")
+	f.StringArrayVar(&o.EnvFiles, "env-file", nil, "read environment variables from a file")
+	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
+	f.StringVarP(&o.User, "user", "u", "", "user to run as: name|uid[:group|gid]")
+	f.StringVarP(&o.Hostname, "hostname", "h", "", "container hostname (default: the short container id)")
+	f.StringVar(&entrypoint, "entrypoint", "", "override the image's entrypoint")
+	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount SRC:DST[:ro]")
+	f.StringVar(&o.Network, "network", "host", "network: host or none")
+	f.StringArrayVar(&o.AddHosts, "add-host", nil, "add NAME:IP to /etc/hosts")
+	f.StringVar(&o.Pull, "pull", "missing", "pull the image: missing, always or never")
+	f.BoolVarP(&o.PullOptions.Quiet, "quiet", "q", false, "print no pull progress")
+	f.BoolVar(&initFlag, "init", false, "accepted for docker compatibility: den always runs its own init")
+	f.StringVar(&o.PullOptions.Platform, "platform", "", "os/arch[/variant] to pull")
+	f.BoolVar(&o.PullOptions.Insecure, "insecure-registry", false, "allow plain HTTP to the registry")
+	// -h is --hostname, as in docker; help stays on --help.
+	cmd.Flags().BoolP("help", "", false, "help for run")
+	return cmd
+}
+
+func newPs(g *run.Global) *cobra.Command {
+	var all bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List containers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rows, err := run.Ps(g, all)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				if rows == nil {
+					rows = []run.PsRow{}
+				}
+				return json.NewEncoder(out).Encode(rows)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\n", r.ID[:12], r.Image, r.Command, ago(r.Created), r.Status, r.Name)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "show stopped containers too")
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+func newRm(g *run.Global) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rm [flags] CONTAINER [CONTAINER...]",
+		Short: "Remove containers",
+		Args:  minArgs(1, "at least one container"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run.Remove(g, args, force, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
+	return cmd
+}

@@ -1,0 +1,136 @@
+package overlay
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.podman.io/storage"
+)
+
+// Container is a container's writable layer and the metadata den keeps.
+type Container struct {
+	ID       string
+	Names    []string
+	ImageID  string
+	Created  time.Time
+	Metadata string
+}
+
+// ErrContainerUnknown is returned when no container has the name or id.
+var ErrContainerUnknown = errors.New("no such container")
+
+// ErrNameInUse is returned when --name is taken.
+var ErrNameInUse = errors.New("name is already in use")
+
+// CreateContainer adds a writable layer over the image's layers.
+func (s *Store) CreateContainer(name, imageID, metadata string) (*Container, error) {
+	var names []string
+	if name != "" {
+		names = []string{name}
+	}
+	c, err := s.s.CreateContainer("", names, imageID, "", metadata, nil)
+	if errors.Is(err, storage.ErrDuplicateName) {
+		return nil, fmt.Errorf("container name %q: %w (remove it with: den rm %s)", name, ErrNameInUse, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating container from image %s: %w", short(imageID), err)
+	}
+	return conv(c), nil
+}
+
+// SetMetadata replaces den's metadata for the container.
+func (s *Store) SetMetadata(id, metadata string) error {
+	return s.s.SetMetadata(id, metadata)
+}
+
+// Containers lists every container in the store.
+func (s *Store) Containers() ([]Container, error) {
+	cs, err := s.s.Containers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Container, 0, len(cs))
+	for i := range cs {
+		out = append(out, *conv(&cs[i]))
+	}
+	return out, nil
+}
+
+// FindContainer resolves a name, an id or a unique id prefix.
+func (s *Store) FindContainer(nameOrID string) (*Container, error) {
+	c, err := s.s.Container(nameOrID)
+	if err == nil {
+		return conv(c), nil
+	}
+	cs, err := s.s.Containers()
+	if err != nil {
+		return nil, err
+	}
+	var found *Container
+	for i := range cs {
+		if len(nameOrID) >= 3 && len(cs[i].ID) >= len(nameOrID) && cs[i].ID[:len(nameOrID)] == nameOrID {
+			if found != nil {
+				return nil, fmt.Errorf("container id prefix %s is ambiguous", nameOrID)
+			}
+			found = conv(&cs[i])
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: %s", ErrContainerUnknown, nameOrID)
+	}
+	return found, nil
+}
+
+// Mount mounts the container's root filesystem and returns its path.
+func (s *Store) Mount(id string) (string, error) {
+	p, err := s.s.Mount(id, "")
+	if err != nil {
+		return "", fmt.Errorf("mounting the root filesystem of %s: %w", short(id), err)
+	}
+	return p, nil
+}
+
+// Unmount releases the root filesystem mount.
+func (s *Store) Unmount(id string) error {
+	_, err := s.s.Unmount(id, true)
+	return err
+}
+
+// Dir is a per-container directory for files den writes (hosts, logs).
+func (s *Store) Dir(id string) (string, error) {
+	return s.s.ContainerDirectory(id)
+}
+
+// RunDir is a per-container directory under the runtime root.
+func (s *Store) RunDir(id string) (string, error) {
+	return s.s.ContainerRunDirectory(id)
+}
+
+// DeleteContainer unmounts the container and removes its layer and state.
+func (s *Store) DeleteContainer(id string) error {
+	_ = s.Unmount(id)
+	if err := s.s.DeleteContainer(id); err != nil && !errors.Is(err, storage.ErrContainerUnknown) {
+		return fmt.Errorf("removing container %s: %w", short(id), err)
+	}
+	return nil
+}
+
+// ImageUsers lists the containers created from the image.
+func (s *Store) ImageUsers(imageID string) ([]Container, error) {
+	cs, err := s.Containers()
+	if err != nil {
+		return nil, err
+	}
+	var out []Container
+	for _, c := range cs {
+		if c.ImageID == imageID {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func conv(c *storage.Container) *Container {
+	return &Container{ID: c.ID, Names: c.Names, ImageID: c.ImageID, Created: c.Created, Metadata: c.Metadata}
+}

@@ -1,0 +1,311 @@
+package run
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/denproject/den/pull"
+	"github.com/denproject/den/run/pid1"
+	"github.com/denproject/den/userns"
+)
+
+// Meta is what den records about a container, beside its layer.
+type Meta struct {
+	Image    string    `json:"image"`
+	Args     []string  `json:"args"`
+	Created  time.Time `json:"created"`
+	State    string    `json:"state"` // running, exited
+	Pid      int       `json:"pid,omitempty"`
+	ExitCode int       `json:"exitCode"`
+	Hostname string    `json:"hostname"`
+}
+
+// ttyFD is where the namespace child finds the terminal socket.
+const ttyFD = 3
+
+// Run is `den run`. Outside the namespace it checks the flags, starts den
+// again inside and, with -t, owns the terminal; inside it creates, runs
+// and (with --rm) removes the container.
+func Run(g *Global, o *RunOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	if err := g.fill(); err != nil {
+		return err
+	}
+	if userns.Inside() {
+		return runInside(g, o)
+	}
+	return runOuter(g, o)
+}
+
+func runOuter(g *Global, o *RunOptions) error {
+	plan := userns.NewPlan()
+	if plan.Warning != "" {
+		g.warnf("%s", plan.Warning)
+	}
+	uo := userns.Options{Plan: plan, Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Setpgid: true}
+	if o.Interactive {
+		uo.Stdin = os.Stdin
+	}
+	var term *terminal
+	if o.Tty {
+		var err error
+		if term, err = newTerminal(); err != nil {
+			return err
+		}
+		defer term.close()
+		uo.ExtraFiles = []*os.File{term.remote}
+	}
+	child, err := userns.Start(uo)
+	if err != nil {
+		return err
+	}
+	stop := child.ForwardSignals()
+	if term != nil {
+		term.remote.Close()
+		go term.serve(o.Interactive)
+	}
+	code := child.Wait()
+	stop()
+	if term != nil {
+		term.drain()
+	}
+	return &ExitError{Code: code}
+}
+
+func runInside(g *Global, o *RunOptions) error {
+	s, err := g.enter()
+	if s == nil {
+		return err
+	}
+	defer s.close()
+	im, err := s.imageForRun(o)
+	if err != nil {
+		return err
+	}
+	raw, err := s.store.ImageConfig(im.ID)
+	if err != nil {
+		return fmt.Errorf("reading the config of %s: %w", o.Image, err)
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("parsing the config of %s: %w", o.Image, err)
+	}
+	args, err := command(cfg.Config, o)
+	if err != nil {
+		return err
+	}
+	meta := Meta{Image: o.Image, Args: args, Created: time.Now(), State: "running", Pid: os.Getpid()}
+	c, err := s.store.CreateContainer(o.Name, im.ID, meta.encode())
+	if err != nil {
+		return err
+	}
+	code, err := s.start(c.ID, cfg.Config, args, o, &meta)
+	if o.Rm {
+		if rmErr := s.store.DeleteContainer(c.ID); rmErr != nil && err == nil {
+			err = rmErr
+		}
+	} else {
+		meta.State, meta.ExitCode, meta.Pid = "exited", code, 0
+		_ = s.store.SetMetadata(c.ID, meta.encode())
+	}
+	if err != nil {
+		return err
+	}
+	return &ExitError{Code: code}
+}
+
+// imageForRun finds the image, pulling it as --pull says.
+func (s *session) imageForRun(o *RunOptions) (*imageRef, error) {
+	if o.Pull != PullAlways {
+		if im, err := s.findImage(o.Image); err == nil {
+			return &imageRef{ID: im.ID}, nil
+		} else if o.Pull == PullNever {
+			return nil, fmt.Errorf("%s: no such image in the store and --pull=never (den pull %s first)", o.Image, o.Image)
+		}
+	}
+	ref, err := pull.ParseRef(o.Image, o.PullOptions.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	plat, err := pull.ParsePlatform(o.PullOptions.Platform)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	img, err := s.pull(ctx, ref, plat, o.PullOptions)
+	if err != nil {
+		return nil, err
+	}
+	return &imageRef{ID: img.ID}, nil
+}
+
+type imageRef struct{ ID string }
+
+// command joins entrypoint and cmd as docker does: arguments after the
+// image replace Cmd; --entrypoint replaces Entrypoint and drops Cmd.
+func command(cfg v1.Config, o *RunOptions) ([]string, error) {
+	entry, cmd := cfg.Entrypoint, cfg.Cmd
+	if o.Entrypoint != nil {
+		entry, cmd = nil, nil
+		if *o.Entrypoint != "" {
+			entry = []string{*o.Entrypoint}
+		}
+	}
+	if len(o.Args) > 0 {
+		cmd = o.Args
+	}
+	args := append(append([]string{}, entry...), cmd...)
+	if len(args) == 0 {
+		return nil, fmt.Errorf("%s: no command given and the image has none (add one after the image name)", o.Image)
+	}
+	return args, nil
+}
+
+// start mounts the rootfs and runs init in new pid, mount, uts and ipc
+// namespaces (and net, unless --network host), returning the command's
+// exit status.
+func (s *session) start(id string, cfg v1.Config, args []string, o *RunOptions, meta *Meta) (int, error) {
+	rootfs, err := s.store.Mount(id)
+	if err != nil {
+		return 125, err
+	}
+	user := o.User
+	if user == "" {
+		user = cfg.User
+	}
+	u, err := resolveUser(rootfs, user)
+	if err != nil {
+		return 125, err
+	}
+	hostname := o.Hostname
+	if hostname == "" {
+		hostname = id[:12]
+	}
+	meta.Hostname = hostname
+	dir, err := s.store.Dir(id)
+	if err != nil {
+		return 125, err
+	}
+	resolv := hostResolv()
+	if o.Network == "host" {
+		resolv = readFile("/etc/resolv.conf")
+	}
+	files, err := etcFiles(dir, hostname, o.AddHosts, resolv)
+	if err != nil {
+		return 125, err
+	}
+	var mounts []pid1.Bind
+	for _, v := range o.Volumes {
+		b, err := parseVolume(v)
+		if err != nil {
+			return 125, err
+		}
+		mounts = append(mounts, b)
+	}
+	env, err := s.env(cfg, o, hostname, u)
+	if err != nil {
+		return 125, err
+	}
+	cwd := cfg.WorkingDir
+	if o.Workdir != "" {
+		cwd = o.Workdir
+	}
+	ic := pid1.Config{
+		Rootfs: rootfs, Hostname: hostname, Args: args, Env: env, Cwd: cwd,
+		UID: u.UID, GID: u.GID, Groups: u.Groups, Tty: o.Tty,
+		HostSys: o.Network == "host", NewNet: o.Network != "host",
+		Files: files, Mounts: mounts, TTYGroup: userns.MappedIDs() > 5,
+	}
+	return s.init(&ic, o)
+}
+
+func (s *session) env(cfg v1.Config, o *RunOptions, hostname string, u *execUser) ([]string, error) {
+	env := mergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, cfg.Env)
+	env = mergeEnv(env, []string{"HOSTNAME=" + hostname, "HOME=" + u.Home, "container=den"})
+	if o.Tty {
+		env = mergeEnv(env, []string{"TERM=xterm"})
+	}
+	for _, f := range o.EnvFiles {
+		fe, err := readEnvFile(f)
+		if err != nil {
+			return nil, err
+		}
+		env = mergeEnv(env, fe)
+	}
+	return mergeEnv(env, o.Env), nil
+}
+
+// init starts den's pid1 and waits for it, relaying signals.
+func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
+	cr, cw, err := os.Pipe()
+	if err != nil {
+		return 125, err
+	}
+	defer cr.Close()
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{"den-init"}
+	cmd.Env = []string{pid1.EnvInit + "=1"}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.ExtraFiles = []*os.File{cr}
+	if o.Tty {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(ttyFD, "tty-socket"))
+	}
+	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
+	if ic.NewNet {
+		flags |= syscall.CLONE_NEWNET
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		cw.Close()
+		return 125, fmt.Errorf("starting the container init: %w", err)
+	}
+	err = json.NewEncoder(cw).Encode(ic)
+	cw.Close()
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return 125, fmt.Errorf("sending the container config: %w", err)
+	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, userns.ForwardedSignals...)
+	defer signal.Stop(sigs)
+	go func() {
+		for sig := range sigs {
+			_ = cmd.Process.Signal(sig)
+		}
+	}()
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return 125, err
+	}
+	return 0, nil
+}
+
+func (m *Meta) encode() string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
+}

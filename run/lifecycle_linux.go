@@ -1,0 +1,106 @@
+package run
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/overlay"
+)
+
+// PsRow is one line of `den ps`.
+type PsRow struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Image   string    `json:"image"`
+	Command string    `json:"command"`
+	Created time.Time `json:"created"`
+	Status  string    `json:"status"`
+}
+
+func meta(c *overlay.Container) Meta {
+	var m Meta
+	_ = json.Unmarshal([]byte(c.Metadata), &m)
+	if m.State == "running" && !alive(m.Pid) {
+		// den was killed before it could record the end.
+		m.State, m.ExitCode = "exited", 137
+	}
+	return m
+}
+
+// alive reports whether the den process that runs the container exists.
+func alive(pid int) bool {
+	return pid > 0 && unix.Kill(pid, 0) == nil
+}
+
+// Ps lists containers: running ones, or all with all.
+func Ps(g *Global, all bool) ([]PsRow, error) {
+	s, err := g.enter()
+	if s == nil {
+		return nil, err
+	}
+	defer s.close()
+	cs, err := s.store.Containers()
+	if err != nil {
+		return nil, err
+	}
+	var rows []PsRow
+	for i := range cs {
+		m := meta(&cs[i])
+		if !all && m.State != "running" {
+			continue
+		}
+		status := "Up"
+		if m.State != "running" {
+			status = fmt.Sprintf("Exited (%d)", m.ExitCode)
+		}
+		name := ""
+		if len(cs[i].Names) > 0 {
+			name = cs[i].Names[0]
+		}
+		rows = append(rows, PsRow{ID: cs[i].ID, Name: name, Image: m.Image, Command: strings.Join(m.Args, " "), Created: cs[i].Created, Status: status})
+	}
+	return rows, nil
+}
+
+// Remove is `den rm`: a running container is refused unless force, which
+// kills it first.
+func Remove(g *Global, names []string, force bool, out io.Writer) error {
+	s, err := g.enter()
+	if s == nil {
+		return err
+	}
+	defer s.close()
+	var errs []error
+	for _, n := range names {
+		c, err := s.store.FindContainer(n)
+		if err == nil {
+			m := meta(c)
+			if m.State == "running" {
+				if !force {
+					err = fmt.Errorf("%s: container is running; stop it first or use den rm -f", n)
+				} else {
+					_ = unix.Kill(m.Pid, unix.SIGKILL)
+				}
+			}
+		}
+		if err == nil {
+			err = s.removeContainer(c)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(out, n)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *session) removeContainer(c *overlay.Container) error {
+	return s.store.DeleteContainer(c.ID)
+}

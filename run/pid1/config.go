@@ -1,0 +1,49 @@
+// Package pid1 is the container's init: it builds the container's view of
+// the filesystem, starts the command, reaps every zombie, forwards signals
+// and exits with the command's status.
+package pid1
+
+import "os"
+
+// EnvInit marks the process as the container init. The configuration
+// arrives as JSON on fd ConfigFD; with a terminal, fd TTYFD is a unix
+// socket on which the pty master is sent to the outer den.
+const (
+	EnvInit  = "_DEN_INIT"
+	ConfigFD = 3
+	TTYFD    = 4
+)
+
+// IsInit reports whether this process was started as a container's init.
+func IsInit() bool { return os.Getenv(EnvInit) == "1" }
+
+// Config is what init needs; run/ fills it from the image and the flags.
+type Config struct {
+	Rootfs   string   `json:"rootfs"`
+	Hostname string   `json:"hostname"`
+	Args     []string `json:"args"`
+	Env      []string `json:"env"`
+	Cwd      string   `json:"cwd"`
+	UID      uint32   `json:"uid"`
+	GID      uint32   `json:"gid"`
+	Groups   []uint32 `json:"groups,omitempty"`
+	Tty      bool     `json:"tty,omitempty"`
+	// HostSys bind-mounts the host's /sys: a fresh sysfs needs a network
+	// namespace of the container's own.
+	HostSys bool `json:"hostSys,omitempty"`
+	// Files are bind-mounted over paths in the container (hosts, resolv.conf).
+	Files  []Bind `json:"files,omitempty"`
+	Mounts []Bind `json:"mounts,omitempty"`
+	// NewNet says the container has a network namespace of its own,
+	// whose loopback init brings up.
+	NewNet bool `json:"newNet,omitempty"`
+	// TTYGroup says whether gid 5 (tty) exists in the namespace.
+	TTYGroup bool `json:"ttyGroup,omitempty"`
+}
+
+// Bind is a bind mount from the host into the container.
+type Bind struct {
+	Source   string `json:"source"`
+	Dest     string `json:"dest"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+}

@@ -1,0 +1,183 @@
+package pid1
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Main is the container init's whole life; it returns the exit status.
+func Main() int {
+	var c Config
+	f := os.NewFile(ConfigFD, "config")
+	if err := json.NewDecoder(f).Decode(&c); err != nil {
+		return fail(125, fmt.Errorf("reading the container config: %w", err))
+	}
+	f.Close()
+	// Signals that arrive during setup are kept for the command.
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, forwarded...)
+	if err := unix.Sethostname([]byte(c.Hostname)); err != nil {
+		return fail(125, fmt.Errorf("setting the hostname: %w", err))
+	}
+	if c.NewNet {
+		if err := loopbackUp(); err != nil {
+			return fail(125, err)
+		}
+	}
+	if err := setupRootfs(&c); err != nil {
+		return fail(125, err)
+	}
+	if err := workdir(c.Cwd); err != nil {
+		return fail(125, err)
+	}
+	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	if c.Tty {
+		slave, err := openTTY(c.UID)
+		if err != nil {
+			return fail(125, err)
+		}
+		stdio = []*os.File{slave, slave, slave}
+	}
+	path, err := lookPath(c.Args[0], envPath(c.Env))
+	if err != nil {
+		return fail(exitCodeFor(err), err)
+	}
+	proc, err := os.StartProcess(path, c.Args, &os.ProcAttr{
+		Dir:   c.Cwd,
+		Env:   c.Env,
+		Files: stdio,
+		Sys: &syscall.SysProcAttr{
+			Setsid:     true,
+			Setctty:    c.Tty,
+			Credential: &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups, NoSetGroups: false},
+		},
+	})
+	if err != nil {
+		return fail(exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err))
+	}
+	if c.Tty {
+		stdio[0].Close()
+	}
+	return reap(proc.Pid, sigs)
+}
+
+// forwarded are the signals passed on to the command, plus SIGCHLD for
+// reaping. Not every signal: the Go runtime uses SIGURG for itself.
+var forwarded = []os.Signal{unix.SIGCHLD, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
+	unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT, unix.SIGTSTP}
+
+// reap forwards signals to the command and reaps every child, orphans
+// included (init is their parent in the pid namespace), until the command
+// itself exits; its status becomes init's.
+func reap(pid int, sigs chan os.Signal) int {
+	for s := range sigs {
+		if s != unix.SIGCHLD {
+			_ = unix.Kill(pid, s.(syscall.Signal))
+			continue
+		}
+		for {
+			var ws unix.WaitStatus
+			got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if err != nil || got <= 0 {
+				break
+			}
+			if got == pid {
+				if ws.Signaled() {
+					return 128 + int(ws.Signal())
+				}
+				return ws.ExitStatus()
+			}
+		}
+	}
+	return 125
+}
+
+// workdir enters the working directory, creating it when the image lacks
+// it, as docker does.
+func workdir(dir string) error {
+	if dir == "" {
+		dir = "/"
+	}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating working directory %s: %w", dir, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("working directory %s: %w", dir, err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("working directory %s is not a directory", dir)
+	}
+	return nil
+}
+
+func envPath(env []string) string {
+	for _, e := range env {
+		if p, ok := strings.CutPrefix(e, "PATH="); ok {
+			return p
+		}
+	}
+	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+var (
+	errNotFound = errors.New("executable file not found in $PATH")
+	errNoExec   = errors.New("permission denied")
+)
+
+// lookPath finds the command in the container's PATH (not den's).
+func lookPath(file, path string) (string, error) {
+	if strings.Contains(file, "/") {
+		return file, checkExec(file)
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%q: %w", file, errNotFound)
+}
+
+func checkExec(p string) error {
+	fi, err := os.Stat(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%q: no such file or directory: %w", p, errNotFound)
+	case err != nil:
+		return fmt.Errorf("%q: %w", p, err)
+	case fi.IsDir():
+		return fmt.Errorf("%q is a directory: %w", p, errNoExec)
+	case fi.Mode()&0o111 == 0:
+		return fmt.Errorf("%q: %w", p, errNoExec)
+	}
+	return nil
+}
+
+// exitCodeFor follows docker: 127 when the command does not exist, 126
+// when it exists but cannot be executed.
+func exitCodeFor(err error) int {
+	switch {
+	case errors.Is(err, errNotFound), errors.Is(err, os.ErrNotExist):
+		return 127
+	case errors.Is(err, errNoExec), errors.Is(err, os.ErrPermission), errors.Is(err, unix.EISDIR), errors.Is(err, unix.ENOEXEC):
+		return 126
+	}
+	return 125
+}
+
+func fail(code int, err error) int {
+	fmt.Fprintf(os.Stderr, "den: %v\n", err)
+	return code
+}

@@ -1,0 +1,46 @@
+package pid1
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// openTTY allocates a pseudo-terminal from the container's own devpts (a
+// host pty would not be a terminal inside), hands the master to the outer
+// den over the TTYFD socket and waits until it has set the window size, so
+// the command starts with the right size.
+func openTTY(uid uint32) (*os.File, error) {
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening /dev/ptmx: %w", err)
+	}
+	defer master.Close()
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		return nil, fmt.Errorf("unlocking the pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		return nil, fmt.Errorf("reading the pty number: %w", err)
+	}
+	name := fmt.Sprintf("/dev/pts/%d", n)
+	slave, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", name, err)
+	}
+	_ = unix.Fchown(int(slave.Fd()), int(uid), -1)
+	sock := os.NewFile(TTYFD, "tty-socket")
+	defer sock.Close()
+	rights := unix.UnixRights(int(master.Fd()))
+	if err := unix.Sendmsg(TTYFD, []byte{0}, rights, nil, 0); err != nil {
+		slave.Close()
+		return nil, fmt.Errorf("sending the pty to den: %w", err)
+	}
+	var ack [1]byte
+	if _, err := sock.Read(ack[:]); err != nil {
+		slave.Close()
+		return nil, fmt.Errorf("waiting for den to size the pty: %w", err)
+	}
+	return slave, nil
+}

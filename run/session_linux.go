@@ -1,0 +1,126 @@
+// Package run composes den's leaves (userns, overlay, pull, netns) into the
+// commands the CLI offers. Every function that touches the store first
+// makes sure it runs inside den's user namespace, re-executing den there.
+package run
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/userns"
+)
+
+// Global holds the options every command shares.
+type Global struct {
+	Root    string // --root; default DataRoot()
+	RunRoot string // default RuntimeRoot()
+	Debug   bool
+	Stderr  io.Writer
+	// MaxLayerSize bounds a layer's uncompressed size; 0 means the default.
+	MaxLayerSize int64
+}
+
+// DefaultMaxLayerSize is generous: real layers are far smaller, a
+// decompression bomb is not.
+const DefaultMaxLayerSize = 20 << 30
+
+// ExitError carries an exit status to the CLI without a message: the
+// status of a container, or of den re-executed in the namespace.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+func (g *Global) fill() error {
+	if g.Stderr == nil {
+		g.Stderr = os.Stderr
+	}
+	if g.MaxLayerSize == 0 {
+		g.MaxLayerSize = DefaultMaxLayerSize
+	}
+	var err error
+	if g.Root == "" {
+		if g.Root, err = DataRoot(); err != nil {
+			return err
+		}
+	}
+	if g.RunRoot == "" {
+		if g.RunRoot, err = RuntimeRoot(); err != nil {
+			return err
+		}
+	}
+	if g.Debug {
+		logrus.SetLevel(logrus.DebugLevel)
+	} else {
+		logrus.SetLevel(logrus.ErrorLevel)
+	}
+	return nil
+}
+
+func (g *Global) warnf(format string, args ...any) {
+	fmt.Fprintf(g.Stderr, "den: warning: "+format+"\n", args...)
+}
+
+func (g *Global) debugf(format string, args ...any) {
+	if g.Debug {
+		fmt.Fprintf(g.Stderr, "den: debug: "+format+"\n", args...)
+	}
+}
+
+// reexec runs this same den command again inside the user namespace and
+// returns its exit status as an *ExitError, also for 0: the child did the
+// work and printed its output, the outer den has only to exit.
+func (g *Global) reexec() error {
+	plan := userns.NewPlan()
+	if plan.Warning != "" {
+		g.warnf("%s", plan.Warning)
+	}
+	child, err := userns.Start(userns.Options{
+		Plan:   plan,
+		Args:   os.Args[1:],
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	stop := child.ForwardSignals()
+	code := child.Wait()
+	stop()
+	return &ExitError{Code: code}
+}
+
+// session is an open store inside the namespace.
+type session struct {
+	g     *Global
+	store *overlay.Store
+}
+
+// enter returns a session, or (nil, err) where err is never nil: the
+// outcome of re-executing den into the namespace, which the caller returns.
+func (g *Global) enter() (*session, error) {
+	if err := g.fill(); err != nil {
+		return nil, err
+	}
+	if !userns.Inside() {
+		return nil, g.reexec()
+	}
+	st, err := overlay.Open(overlay.Options{
+		Root:         g.Root,
+		RunRoot:      g.RunRoot,
+		SingleID:     userns.SingleID(),
+		IDs:          userns.MappedIDs(),
+		MaxLayerSize: g.MaxLayerSize,
+		Debugf:       g.debugf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &session{g: g, store: st}, nil
+}
+
+func (s *session) close() { s.store.Close() }

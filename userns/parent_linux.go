@@ -1,0 +1,188 @@
+package userns
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Environment variables that carry the handshake across the re-exec.
+const (
+	envStage  = "_DEN_USERNS"
+	envSyncFD = "_DEN_USERNS_SYNC"
+	envSingle = "_DEN_USERNS_SINGLE"
+)
+
+// Options start den again inside a new user and mount namespace.
+type Options struct {
+	Plan       *Plan
+	Args       []string // arguments after argv[0]
+	Env        []string // added to the current environment
+	Stdin      io.Reader
+	Stdout     io.Writer
+	Stderr     io.Writer
+	ExtraFiles []*os.File // fds 3, 4, ... in the child, in order
+	// Setpgid puts the child in its own process group so that keys typed at
+	// the terminal signal only the outer den, which forwards them once.
+	Setpgid bool
+}
+
+// Child is den running inside the namespace.
+type Child struct {
+	cmd *exec.Cmd
+}
+
+// Start re-executes den with CLONE_NEWUSER|CLONE_NEWNS, writes its id maps
+// (newuidmap/newgidmap, or the one-uid map directly) and then releases it.
+// The child blocks on a pipe until then: an execve while still unmapped
+// would drop every capability.
+func Start(o Options) (*Child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding den's own binary: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	defer w.Close()
+
+	cmd := exec.Command(exe, o.Args...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	cmd.ExtraFiles = append(append([]*os.File{}, o.ExtraFiles...), r)
+	syncFD := 3 + len(o.ExtraFiles)
+	cmd.Env = append(os.Environ(), o.Env...)
+	cmd.Env = append(cmd.Env,
+		envStage+"=wait",
+		envSyncFD+"="+strconv.Itoa(syncFD),
+		"_CONTAINERS_USERNS_CONFIGURED=done",
+		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(o.Plan.UID),
+		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(o.Plan.GID),
+	)
+	if o.Plan.Fallback() {
+		cmd.Env = append(cmd.Env, envSingle+"=1")
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		Setpgid:    o.Setpgid,
+		Pdeathsig:  syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, cloneError(err)
+	}
+	if err := writeMaps(o.Plan, cmd.Process.Pid); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, err
+	}
+	if _, err := w.Write([]byte{1}); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("releasing the namespace child: %w", err)
+	}
+	return &Child{cmd: cmd}, nil
+}
+
+// Pid is the child's process id on the host.
+func (c *Child) Pid() int { return c.cmd.Process.Pid }
+
+// Wait returns the child's exit status the way a shell reports it.
+func (c *Child) Wait() int {
+	err := c.cmd.Wait()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return 125
+}
+
+// ForwardedSignals are relayed from den to the container, as docker does.
+var ForwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// ForwardSignals relays ForwardedSignals to the child until stop is called.
+func (c *Child) ForwardSignals() (stop func()) {
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, ForwardedSignals...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-ch:
+				_ = c.cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+func writeMaps(p *Plan, pid int) error {
+	if p.Fallback() {
+		proc := fmt.Sprintf("/proc/%d/", pid)
+		if err := os.WriteFile(proc+"setgroups", []byte("deny"), 0); err != nil {
+			return fmt.Errorf("writing %ssetgroups: %w", proc, err)
+		}
+		if err := os.WriteFile(proc+"uid_map", []byte(formatMaps(p.UIDs)), 0); err != nil {
+			return fmt.Errorf("writing %suid_map: %w", proc, err)
+		}
+		if err := os.WriteFile(proc+"gid_map", []byte(formatMaps(p.GIDs)), 0); err != nil {
+			return fmt.Errorf("writing %sgid_map: %w", proc, err)
+		}
+		return nil
+	}
+	if err := runMapper(p.NewUIDMap, mapArgs(pid, p.UIDs)); err != nil {
+		return err
+	}
+	return runMapper(p.NewGIDMap, mapArgs(pid, p.GIDs))
+}
+
+func runMapper(prog string, args []string) error {
+	var out bytes.Buffer
+	cmd := exec.Command(prog, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(out.String())
+		fix := "check that your /etc/subuid and /etc/subgid lines are right"
+		if strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "write to") {
+			fix = fmt.Sprintf("%s needs its setuid bit or file capabilities (as root: chmod u+s %s, or reinstall the uidmap package)", prog, prog)
+		}
+		return fmt.Errorf("%s %s failed: %s (%v); %s", prog, strings.Join(args, " "), msg, err, fix)
+	}
+	return nil
+}
+
+func cloneError(err error) error {
+	if read("/proc/sys/user/max_user_namespaces") == "0" {
+		return fmt.Errorf("creating a user namespace: %w: user namespaces are disabled (user.max_user_namespaces=0); as root: sysctl -w user.max_user_namespaces=28633", err)
+	}
+	if read("/proc/sys/kernel/unprivileged_userns_clone") == "0" {
+		return fmt.Errorf("creating a user namespace: %w: unprivileged user namespaces are disabled; as root: sysctl -w kernel.unprivileged_userns_clone=1", err)
+	}
+	return fmt.Errorf("creating a user namespace: %w", err)
+}
+
+func read(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
