@@ -193,7 +193,7 @@ func archiveSource(img v1.Image) (*source, error) {
 			return nil, err
 		}
 		size, _ := l.Size()
-		src.layers = append(src.layers, blob{digest: d.String(), size: size, open: l.Uncompressed})
+		src.layers = append(src.layers, blob{digest: d.String(), size: size, open: l.Uncompressed, uncompressed: true})
 	}
 	return src, nil
 }

@@ -62,6 +62,8 @@ type blob struct {
 	digest string
 	size   int64
 	open   func() (io.ReadCloser, error)
+	// uncompressed blobs are checked by their diff id, not digest and size.
+	uncompressed bool
 }
 
 // store stages every missing layer with up to jobs at once, then commits
@@ -170,11 +172,19 @@ func fetch(ctx context.Context, l Layer, b blob, sink Sink, emit func(Event)) (S
 	defer stop()
 	defer rc.Close()
 	emit(Event{Kind: LayerStart, Layer: short(l.Digest), Index: l.Index, Count: l.Count, Total: l.Size})
-	pr := &progressReader{r: rc, emit: emit, ev: Event{Kind: LayerProgress, Layer: short(l.Digest), Index: l.Index, Count: l.Count, Total: l.Size}}
+	size := l.Size
+	if b.uncompressed {
+		size = -1
+	}
+	v := newVerifier(rc, b.digest, size)
+	pr := &progressReader{r: v, emit: emit, ev: Event{Kind: LayerProgress, Layer: short(l.Digest), Index: l.Index, Count: l.Count, Total: l.Size}}
 	st, err := sink.Stage(l, pr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if verdict := v.settle(); verdict != nil {
+			return nil, verdict
 		}
 		return nil, err
 	}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -111,7 +113,8 @@ func runInside(g *Global, o *RunOptions) error {
 		return err
 	}
 	code, err := s.start(c.ID, cfg.Config, args, o, &meta)
-	if o.Rm {
+	if o.Rm || err != nil {
+		// A container den failed to start is not kept, --rm or not.
 		if rmErr := s.store.DeleteContainer(c.ID); rmErr != nil && err == nil {
 			err = rmErr
 		}
@@ -224,7 +227,7 @@ func (s *session) start(id string, cfg v1.Config, args []string, o *RunOptions, 
 	}
 	ic := pid1.Config{
 		Rootfs: rootfs, Hostname: hostname, Args: args, Env: env, Cwd: cwd,
-		UID: u.UID, GID: u.GID, Groups: u.Groups, Tty: o.Tty,
+		UID: u.UID, GID: u.GID, Groups: u.Groups, Tty: o.Tty, NoSetGroups: userns.SingleID(),
 		HostSys: o.Network == "host", NewNet: o.Network != "host",
 		Files: files, Mounts: mounts, TTYGroup: userns.MappedIDs() > 5,
 	}
@@ -254,11 +257,16 @@ func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
 		return 125, err
 	}
 	defer cr.Close()
+	sr, sw, err := os.Pipe()
+	if err != nil {
+		return 125, err
+	}
+	defer sr.Close()
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"den-init"}
 	cmd.Env = []string{pid1.EnvInit + "=1"}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.ExtraFiles = []*os.File{cr}
+	cmd.ExtraFiles = []*os.File{cr, sw}
 	if o.Tty {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(ttyFD, "tty-socket"))
 	}
@@ -267,7 +275,9 @@ func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
 		flags |= syscall.CLONE_NEWNET
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	sw.Close()
+	if err != nil {
 		cw.Close()
 		return 125, fmt.Errorf("starting the container init: %w", err)
 	}
@@ -286,7 +296,17 @@ func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
 			_ = cmd.Process.Signal(sig)
 		}
 	}()
+	status, _ := io.ReadAll(sr)
 	err = cmd.Wait()
+	if len(status) > 0 {
+		var code int
+		var msg string
+		if _, serr := fmt.Sscanf(string(status), "%d", &code); serr != nil {
+			code = 125
+		}
+		_, msg, _ = strings.Cut(string(status), " ")
+		return code, &setupError{code: code, msg: msg}
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
@@ -299,6 +319,18 @@ func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
 	}
 	return 0, nil
 }
+
+// setupError is den's failure to start the command, with docker's exit
+// status for it (125, or 126/127 when the command cannot be executed).
+type setupError struct {
+	code int
+	msg  string
+}
+
+func (e *setupError) Error() string { return e.msg }
+
+// ExitCode is the status den exits with.
+func (e *setupError) ExitCode() int { return e.code }
 
 func (m *Meta) encode() string {
 	b, _ := json.Marshal(m)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -33,9 +35,18 @@ func meta(c *overlay.Container) Meta {
 	return m
 }
 
-// alive reports whether the den process that runs the container exists.
+// alive reports whether the den process that runs the container exists;
+// a zombie (killed, not yet reaped by whoever adopted it) does not count.
 func alive(pid int) bool {
-	return pid > 0 && unix.Kill(pid, 0) == nil
+	if pid <= 0 || unix.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
 // Ps lists containers: running ones, or all with all.
@@ -103,4 +114,30 @@ func Remove(g *Global, names []string, force bool, out io.Writer) error {
 
 func (s *session) removeContainer(c *overlay.Container) error {
 	return s.store.DeleteContainer(c.ID)
+}
+
+// Unshare runs a host command inside den's user namespace, where the
+// store's files have the owners the container sees; like podman unshare,
+// it lets a user inspect or delete what den stored.
+func Unshare(g *Global, args []string) error {
+	s, err := g.enter()
+	if s == nil {
+		return err
+	}
+	s.close()
+	if len(args) == 0 {
+		sh := os.Getenv("SHELL")
+		if sh == "" {
+			sh = "/bin/sh"
+		}
+		args = []string{sh}
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return &ExitError{Code: ee.ExitCode()}
+	}
+	return err
 }

@@ -36,6 +36,15 @@ func Init() error {
 		fmt.Fprintf(os.Stderr, "den: re-executing inside the user namespace: %v\n", err)
 		os.Exit(125)
 	case "child":
+		// Gaining capabilities at the re-exec cleared the parent-death
+		// signal: set it again, so that den killed outside takes this
+		// process (and the container under it) along.
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+			return fmt.Errorf("setting the parent-death signal: %w", err)
+		}
+		if strconv.Itoa(os.Getppid()) != os.Getenv(envParent) {
+			os.Exit(137) // the outer den is already gone
+		}
 		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 			return mountDenied(err)
 		}

@@ -20,6 +20,7 @@ const (
 	envStage  = "_DEN_USERNS"
 	envSyncFD = "_DEN_USERNS_SYNC"
 	envSingle = "_DEN_USERNS_SINGLE"
+	envParent = "_DEN_USERNS_PARENT"
 )
 
 // Options start den again inside a new user and mount namespace.
@@ -66,6 +67,7 @@ func Start(o Options) (*Child, error) {
 	cmd.Env = append(cmd.Env,
 		envStage+"=wait",
 		envSyncFD+"="+strconv.Itoa(syncFD),
+		envParent+"="+strconv.Itoa(os.Getpid()),
 		"_CONTAINERS_USERNS_CONFIGURED=done",
 		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(o.Plan.UID),
 		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(o.Plan.GID),

@@ -6,12 +6,15 @@ package pid1
 import "os"
 
 // EnvInit marks the process as the container init. The configuration
-// arrives as JSON on fd ConfigFD; with a terminal, fd TTYFD is a unix
-// socket on which the pty master is sent to the outer den.
+// arrives as JSON on fd ConfigFD. A setup failure is written to StatusFD
+// (which closes unread when the command starts), so den can tell its own
+// failure from the command's exit status. With a terminal, fd TTYFD is a
+// unix socket on which the pty master is sent to the outer den.
 const (
 	EnvInit  = "_DEN_INIT"
 	ConfigFD = 3
-	TTYFD    = 4
+	StatusFD = 4
+	TTYFD    = 5
 )
 
 // IsInit reports whether this process was started as a container's init.
@@ -27,7 +30,9 @@ type Config struct {
 	UID      uint32   `json:"uid"`
 	GID      uint32   `json:"gid"`
 	Groups   []uint32 `json:"groups,omitempty"`
-	Tty      bool     `json:"tty,omitempty"`
+	// NoSetGroups is set where setgroups is denied (the one-uid map).
+	NoSetGroups bool `json:"noSetGroups,omitempty"`
+	Tty         bool `json:"tty,omitempty"`
 	// HostSys bind-mounts the host's /sys: a fresh sysfs needs a network
 	// namespace of the container's own.
 	HostSys bool `json:"hostSys,omitempty"`

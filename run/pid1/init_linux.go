@@ -15,6 +15,7 @@ import (
 
 // Main is the container init's whole life; it returns the exit status.
 func Main() int {
+	unix.CloseOnExec(StatusFD)
 	var c Config
 	f := os.NewFile(ConfigFD, "config")
 	if err := json.NewDecoder(f).Decode(&c); err != nil {
@@ -57,7 +58,7 @@ func Main() int {
 		Sys: &syscall.SysProcAttr{
 			Setsid:     true,
 			Setctty:    c.Tty,
-			Credential: &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups, NoSetGroups: false},
+			Credential: &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups, NoSetGroups: c.NoSetGroups},
 		},
 	})
 	if err != nil {
@@ -177,7 +178,11 @@ func exitCodeFor(err error) int {
 	return 125
 }
 
+// fail reports a setup failure to den, which prints it and exits with
+// code; only when den cannot be told is it printed here.
 func fail(code int, err error) int {
-	fmt.Fprintf(os.Stderr, "den: %v\n", err)
+	if _, werr := fmt.Fprintf(os.NewFile(StatusFD, "status"), "%d %v", code, err); werr != nil {
+		fmt.Fprintf(os.Stderr, "den: %v\n", err)
+	}
 	return code
 }

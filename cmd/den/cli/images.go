@@ -21,7 +21,8 @@ func newPull(g *run.Global) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Out = cmd.OutOrStdout()
 			if !o.Quiet {
-				p := newProgress(os.Stderr)
+				// Progress goes to stdout, as docker pull's does.
+				p := newProgress(os.Stdout)
 				defer p.close()
 				o.Progress = p.event
 			}
@@ -50,7 +51,8 @@ func newLoad(g *run.Global) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Out = cmd.OutOrStdout()
 			if !o.Quiet {
-				p := newProgress(os.Stderr)
+				// Progress goes to stdout, as docker pull's does.
+				p := newProgress(os.Stdout)
 				defer p.close()
 				o.Progress = p.event
 			}

@@ -34,6 +34,10 @@ func Execute() int {
 	if errors.As(err, &ue) && cmd != nil {
 		fmt.Fprintf(os.Stderr, "See '%s --help'.\n", cmd.CommandPath())
 	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
 	// docker's convention: 125 when den itself fails to run a container.
 	if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "exec") {
 		return 125
@@ -65,6 +69,7 @@ func newRoot(g *run.Global) *cobra.Command {
 		newRun(g),
 		newPs(g),
 		newRm(g),
+		newUnshare(g),
 	)
 	return root
 }

@@ -103,3 +103,15 @@ func newRm(g *run.Global) *cobra.Command {
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
 	return cmd
 }
+
+func newUnshare(g *run.Global) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "unshare [COMMAND [ARG...]]",
+		Short: "Run a command inside den's user namespace (to inspect or delete the store)",
+		RunE: func(_ *cobra.Command, args []string) error {
+			return run.Unshare(g, args)
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}

@@ -1,0 +1,310 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// pulled returns an env whose store holds the busybox image.
+func pulled(t *testing.T) (*env, string) {
+	t.Helper()
+	_, ref := busybox(t)
+	e := newEnv(t)
+	e.ok("pull", "-q", ref)
+	return e, ref
+}
+
+func TestRunIdentity(t *testing.T) {
+	e, ref := pulled(t)
+	r := e.ok("run", "--rm", "--hostname", "x", ref, "sh", "-c", "hostname; id -u; cat /proc/self/uid_map; test -e /run/.containerenv && echo containerenv")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 5 || lines[0] != "x" || lines[1] != "0" || lines[len(lines)-1] != "containerenv" {
+		t.Fatalf("hostname, uid, containerenv: %q", r.stdout)
+	}
+	base := subuidBase(t)
+	if f := strings.Fields(lines[3]); len(f) != 3 || f[0] != "1" || f[1] != strconv.Itoa(base) || f[2] != "65536" {
+		t.Fatalf("uid_map does not map the whole subuid range: %q", r.stdout)
+	}
+	if f := strings.Fields(lines[2]); len(f) != 3 || f[0] != "0" || f[1] != strconv.Itoa(os.Getuid()) {
+		t.Fatalf("uid_map does not map root to the user: %q", r.stdout)
+	}
+	// The default hostname is the short container id.
+	if h := strings.TrimSpace(e.ok("run", "--rm", ref, "hostname").stdout); len(h) != 12 {
+		t.Fatalf("default hostname %q is not a short id", h)
+	}
+}
+
+func TestRunBindMountOwnership(t *testing.T) {
+	base := subuidBase(t)
+	e, ref := pulled(t)
+	vol := filepath.Join(e.dir, "vol")
+	if err := os.Mkdir(vol, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("run", "--rm", "-v", vol+":/vol", ref, "sh", "-c", "echo root > /vol/root.txt; su user -c 'echo user > /vol/user.txt' || (touch /vol/user.txt; chown 1000:1000 /vol/user.txt)")
+	if st := stat(t, filepath.Join(vol, "root.txt")); int(st.Uid) != os.Getuid() {
+		t.Errorf("a file written as root is owned by %d, want %d", st.Uid, os.Getuid())
+	}
+	if st := stat(t, filepath.Join(vol, "user.txt")); int(st.Uid) != base+999 {
+		t.Errorf("a file written as uid 1000 is owned by %d, want %d", st.Uid, base+999)
+	}
+	r := e.den("run", "--rm", "-v", vol+":/vol:ro", ref, "touch", "/vol/nope")
+	if r.code == 0 {
+		t.Fatalf("a :ro volume accepted a write: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(vol, "nope")); err == nil {
+		t.Fatal("a :ro volume was written")
+	}
+}
+
+func TestRunOneUIDFallbackWarns(t *testing.T) {
+	_, ref := busybox(t)
+	e := newEnv(t)
+	e.path = "/nonexistent" // no newuidmap: the one-uid fallback
+	r := e.ok("run", "--rm", ref, "sh", "-c", "id -u; cat /proc/self/uid_map; stat -c %u /home/user")
+	if !strings.Contains(r.stderr, "newuidmap") || !strings.Contains(r.stderr, "apt-get install uidmap") {
+		t.Fatalf("no warning naming newuidmap and the fix: %s", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 || lines[0] != "0" || strings.Join(strings.Fields(lines[1]), " ") != fmt.Sprintf("0 %d 1", os.Getuid()) {
+		t.Fatalf("fallback mapping: %q", r.stdout)
+	}
+	if lines[2] != "0" {
+		t.Fatalf("in the fallback, files of other owners are squashed to root: got %s", lines[2])
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	e, ref := pulled(t)
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"true"}, 0},
+		{[]string{"false"}, 1},
+		{[]string{"sh", "-c", "false"}, 1},
+		{[]string{"sh", "-c", "exit 42"}, 42},
+		{[]string{"sh", "-c", "kill -9 $$"}, 137},
+		{[]string{"nosuchcommand"}, 127},
+		{[]string{"/etc"}, 126},
+	}
+	for _, c := range cases {
+		for _, rm := range []bool{true, false} {
+			args := append([]string{"run"}, ref)
+			if rm {
+				args = append([]string{"run", "--rm"}, ref)
+			}
+			r := e.den(append(args, c.args...)...)
+			if r.code != c.code {
+				t.Errorf("den %v: exit %d, want %d (%s)", c.args, r.code, c.code, r.stderr)
+			}
+		}
+	}
+	r := e.den("run", "--rm", ref, "nosuchcommand")
+	oneLineError(t, r, "nosuchcommand", "not found")
+	r = e.den("run", "--rm", "--pull=never", "absent/image", "true")
+	if r.code != 125 {
+		t.Fatalf("--pull=never on an absent image: %s", r)
+	}
+	oneLineError(t, r, "absent/image", "--pull=never")
+}
+
+func TestRunReapsOrphans(t *testing.T) {
+	e, ref := pulled(t)
+	// The inner sh exits at once; its background sleep is orphaned to
+	// init, exits, and must be reaped while the command still runs.
+	script := `sh -c 'sleep 0.1 &' ; sleep 0.2; sh -c 'sleep 0.1 &'; sleep 0.6; cat /proc/[0-9]*/stat`
+	r := e.ok("run", "--rm", ref, "sh", "-c", script)
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, ") Z ") {
+			t.Fatalf("zombie left in the container: %s\n%s", line, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "(den-init)") && !strings.Contains(r.stdout, "(exe)") {
+		t.Logf("processes: %s", r.stdout)
+	}
+}
+
+func TestRunForwardsSignals(t *testing.T) {
+	e, ref := pulled(t)
+	cmd := e.command(t.Context(), "run", "--rm", ref, "sleep", "100")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 143 {
+		t.Fatalf("SIGTERM: exit %d, want 143", code)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("SIGTERM took %v", d)
+	}
+
+	cmd = e.command(t.Context(), "run", "--rm", ref, "sh", "-c", `trap 'echo caught; exit 7' INT; echo ready; while true; do sleep 0.1; done`)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(out)
+	if line, _ := br.ReadString('\n'); line != "ready\n" {
+		t.Fatalf("got %q before the trap was set", line)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := br.ReadString('\n')
+	cmd.Wait()
+	if rest != "caught\n" || cmd.ProcessState.ExitCode() != 7 {
+		t.Fatalf("SIGINT did not reach the trap: %q, exit %d", rest, cmd.ProcessState.ExitCode())
+	}
+}
+
+func TestRunStdin(t *testing.T) {
+	e, ref := pulled(t)
+	if r := e.denIn(strings.NewReader("hello\n"), "run", "--rm", "-i", ref, "cat"); r.stdout != "hello\n" {
+		t.Fatalf("-i did not pipe stdin: %s", r)
+	}
+	if r := e.denIn(strings.NewReader("hello\n"), "run", "--rm", ref, "cat"); r.code != 0 || r.stdout != "" {
+		t.Fatalf("without -i stdin must not reach the command: %s", r)
+	}
+}
+
+func TestRunConfigFlags(t *testing.T) {
+	e, ref := pulled(t)
+	envFile := filepath.Join(e.dir, "env")
+	os.WriteFile(envFile, []byte("# comment\nFROMFILE=yes\n"), 0o644)
+	r := e.ok("run", "--rm", "-e", "A=1", "--env-file", envFile, "-w", "/made/here", "-u", "user", ref,
+		"sh", "-c", `echo $A $FROMFILE; pwd; id -u; id -G`)
+	if r.stdout != "1 yes\n/made/here\n1000\n1000 2000\n" {
+		t.Fatalf("env, workdir, user: %q", r.stdout)
+	}
+	if r := e.ok("run", "--rm", "-u", "1000:0", ref, "id"); !strings.HasPrefix(r.stdout, "uid=1000(user) gid=0(root)") {
+		t.Fatalf("-u uid:gid: %q", r.stdout)
+	}
+	if r := e.ok("run", "--rm", "--entrypoint", "echo", ref, "via", "entrypoint"); r.stdout != "via entrypoint\n" {
+		t.Fatalf("--entrypoint: %q", r.stdout)
+	}
+	if r := e.ok("run", "--rm", "--init", "--network", "none", ref, "sh", "-c", "cat /sys/class/net/lo/operstate; ls /sys/class/net"); r.stdout != "unknown\nlo\n" {
+		t.Fatalf("--network none: %q", r.stdout)
+	}
+	r = e.ok("run", "--rm", ref, "sh", "-c", "echo x > /dev/null && ls /dev/pts/ptmx && test -c /dev/zero && grep -c . /proc/self/mounts >/dev/null && echo devok")
+	if !strings.Contains(r.stdout, "devok") {
+		t.Fatalf("/dev: %s", r)
+	}
+}
+
+func TestRunWritesStayInTheContainer(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "--rm", ref, "sh", "-c", "rm /bin/ls && echo changed > /etc/passwd && mkdir /new")
+	r := e.ok("run", "--rm", ref, "sh", "-c", "test -e /bin/ls && grep -c root /etc/passwd && test ! -e /new && echo pristine")
+	if !strings.HasSuffix(r.stdout, "pristine\n") {
+		t.Fatalf("a container's writes reached the image: %s", r)
+	}
+}
+
+func containerDirs(t *testing.T, e *env) []string {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(e.store(), "overlay-containers", "*"))
+	var out []string
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func TestRunRmLeavesNothing(t *testing.T) {
+	e, ref := pulled(t)
+	layersBefore, _ := filepath.Glob(filepath.Join(e.store(), "overlay", "*", "diff"))
+	e.ok("run", "--rm", ref, "sh", "-c", "echo data > /root/file")
+	e.den("run", "--rm", ref, "sh", "-c", "kill -9 $$")
+	if d := containerDirs(t, e); len(d) != 0 {
+		t.Fatalf("--rm left container dirs: %v", d)
+	}
+	if layers, _ := filepath.Glob(filepath.Join(e.store(), "overlay", "*", "diff")); len(layers) != len(layersBefore) {
+		t.Fatalf("--rm left layers: %d, before %d", len(layers), len(layersBefore))
+	}
+	if r := e.ok("ps", "-a", "--format", "json"); strings.TrimSpace(r.stdout) != "[]" {
+		t.Fatalf("ps -a after --rm: %s", r.stdout)
+	}
+}
+
+func TestRunKilledDenCanBeRemoved(t *testing.T) {
+	e, ref := pulled(t)
+	secs := strconv.Itoa(1000 + os.Getpid()%1000) // unique to this run
+	cmd := e.command(t.Context(), "run", "--name", "victim", ref, "sleep", secs)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for processRunning("sleep", secs) {
+		if time.Now().After(deadline) {
+			t.Fatal("the container outlived den killed with SIGKILL")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r := e.ok("ps", "-a"); !strings.Contains(r.stdout, "victim") || !strings.Contains(r.stdout, "Exited") {
+		t.Fatalf("ps -a after den was killed: %s", r.stdout)
+	}
+	e.ok("rm", "victim")
+	if d := containerDirs(t, e); len(d) != 0 {
+		t.Fatalf("rm left %v", d)
+	}
+	oneLineError(t, e.den("rm", "victim"), "no such container")
+}
+
+func processRunning(argv ...string) bool {
+	want := strings.Join(argv, "\x00") + "\x00"
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && string(b) == want {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunBadInput(t *testing.T) {
+	reg, ref := busybox(t)
+	e := newEnv(t)
+	e.ok("pull", "-q", ref)
+	file := filepath.Join(e.dir, "afile")
+	os.WriteFile(file, nil, 0o644)
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run", "--rm", reg.host + "/test/nosuch:latest", "true"}, []string{"nosuch", "not found"}},
+		{[]string{"run", "--rm", "-v", "/does/not/exist:/x", ref, "true"}, []string{"/does/not/exist", "does not exist"}},
+		{[]string{"run", "--rm", "-v", "nocolon", ref, "true"}, []string{"invalid volume"}},
+		{[]string{"run", "--rm", "-u", "ghost", ref, "true"}, []string{"ghost", "passwd"}},
+		{[]string{"run", "--rm", "-w", "/etc/passwd", ref, "true"}, []string{"/etc/passwd", "not a directory"}},
+		{[]string{"run", "--rm", "--pull", "sometimes", ref, "true"}, []string{"--pull"}},
+		{[]string{"run", "--rm", "--network", "bridge0", ref, "true"}, []string{"--network"}},
+	}
+	for _, c := range cases {
+		r := e.den(c.args...)
+		if r.code != 125 {
+			t.Errorf("den %v: exit %d, want 125", c.args, r.code)
+		}
+		oneLineError(t, r, c.want...)
+	}
+	e.den("run", "-u", "ghost", ref, "true") // without --rm: still nothing kept
+	if r := e.ok("ps", "-a", "--format", "json"); strings.TrimSpace(r.stdout) != "[]" {
+		t.Fatalf("failed runs left containers: %s", r.stdout)
+	}
+}
