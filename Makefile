@@ -1,0 +1,38 @@
+# den: rootless containers in one static binary.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/denproject/den/cmd/den/cli.Version=$(VERSION)
+export CGO_ENABLED = 0
+
+.PHONY: build test unit demo bench lint clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/den ./cmd/den
+
+# Every test. As root, the e2e package creates the user "dentest" with
+# subuid/subgid ranges and runs itself as that user.
+test: lint
+	$(GO) test -count=1 -timeout 40m ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Offline: an image from the host's busybox-static, loaded and run.
+demo: build
+	@mkdir -p build
+	$(GO) run ./internal/testimage/mkimage -o build/busybox.tar
+	XDG_DATA_HOME=$(CURDIR)/build/demo-data ./bin/den load -i build/busybox.tar
+	XDG_DATA_HOME=$(CURDIR)/build/demo-data ./bin/den images
+	XDG_DATA_HOME=$(CURDIR)/build/demo-data ./bin/den run --rm busybox sh -c 'hostname; id; cat /etc/os-release 2>/dev/null || uname -a'
+
+bench: build
+	bench/run.sh
+
+clean:
+	-[ -d build/demo-data ] && ./bin/den --root build/demo-data/den unshare rm -rf build/demo-data
+	rm -rf bin build
