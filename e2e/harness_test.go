@@ -26,10 +26,11 @@ const (
 	testSubStart  = 300000
 	testSubCount  = 65536
 	envDenBinary  = "DEN_BIN"
+	envProbe      = "DEN_E2E_PROBE"
 	commandBudget = 90 * time.Second
 )
 
-var denBin string
+var denBin, probeBin string
 
 func TestMain(m *testing.M) {
 	if os.Getuid() == 0 {
@@ -40,15 +41,15 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(code)
 	}
-	denBin = os.Getenv(envDenBinary)
+	denBin, probeBin = os.Getenv(envDenBinary), os.Getenv(envProbe)
 	if denBin == "" {
 		dir, err := os.MkdirTemp("", "den-bin-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			os.Exit(1)
 		}
-		denBin = filepath.Join(dir, "den")
-		if err := buildDen(denBin); err != nil {
+		denBin, probeBin = filepath.Join(dir, "den"), filepath.Join(dir, "probe")
+		if err := buildBinaries(denBin, probeBin); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			os.Exit(1)
 		}
@@ -59,16 +60,19 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func buildDen(out string) error {
+// buildBinaries builds den and the static probe the tests put in images.
+func buildBinaries(den, probe string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/den")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building den: %v\n%s", err, b)
+	for out, pkg := range map[string]string{den: "./cmd/den", probe: "./e2e/testdata/probe"} {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("building %s: %v\n%s", pkg, err, b)
+		}
 	}
 	return nil
 }
@@ -117,15 +121,15 @@ func runAsTestUser() (int, error) {
 	if err := copyFile(os.Args[0], bin); err != nil {
 		return 0, err
 	}
-	den := filepath.Join(dir, "den")
-	if err := buildDen(den); err != nil {
+	den, probe := filepath.Join(dir, "den"), filepath.Join(dir, "probe")
+	if err := buildBinaries(den, probe); err != nil {
 		return 0, err
 	}
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return 0, err
 	}
-	for _, p := range []string{dir, bin, den, tmp} {
+	for _, p := range []string{dir, bin, den, probe, tmp} {
 		if err := os.Chown(p, uid, gid); err != nil {
 			return 0, err
 		}
@@ -139,7 +143,7 @@ func runAsTestUser() (int, error) {
 	cmd.Env = []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + u.HomeDir, "USER=" + testUser, "LOGNAME=" + testUser,
-		"TMPDIR=" + tmp, envDenBinary + "=" + den,
+		"TMPDIR=" + tmp, envDenBinary + "=" + den, envProbe + "=" + probe,
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	err = cmd.Run()

@@ -231,6 +231,9 @@ func (s *session) start(id string, cfg v1.Config, args []string, o *RunOptions, 
 		HostSys: o.Network == "host", NewNet: o.Network != "host",
 		Files: files, Mounts: mounts, TTYGroup: userns.MappedIDs() > 5,
 	}
+	if err := o.security(&ic); err != nil {
+		return 125, err
+	}
 	return s.init(&ic, o)
 }
 

@@ -30,6 +30,14 @@ type RunOptions struct {
 	AddHosts    []string
 	Pull        string // missing, always, never
 	PullOptions PullOptions
+
+	CapAdd        []string
+	CapDrop       []string
+	Privileged    bool
+	SecurityOpt   []string
+	ReadOnly      bool
+	ReadOnlyTmpfs bool
+	Tmpfs         []string
 }
 
 // Pull policies, as docker spells them.
@@ -71,7 +79,8 @@ func (o *RunOptions) check() error {
 			return err
 		}
 	}
-	return nil
+	// Profiles, capabilities and tmpfs options are checked here, on the host.
+	return o.security(&pid1.Config{})
 }
 
 func isHexString(s string) bool {

@@ -42,6 +42,21 @@ type Config struct {
 	// NewNet says the container has a network namespace of its own,
 	// whose loopback init brings up.
 	NewNet bool `json:"newNet,omitempty"`
+	// Caps is the capability set the command keeps (bounding, permitted,
+	// effective; ambient for a non-root user); LastCap is the kernel's
+	// highest. NoNewPrivs and Seccomp (nil: unconfined) restrict it further.
+	Caps       []uint   `json:"caps"`
+	LastCap    uint     `json:"lastCap"`
+	NoNewPrivs bool     `json:"noNewPrivs,omitempty"`
+	Seccomp    *Seccomp `json:"seccomp,omitempty"`
+	// MaskedPaths are hidden (/dev/null or an empty read-only tmpfs);
+	// ReadonlyPaths are made read-only.
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	// ReadOnly makes the root filesystem read-only; Tmpfs are mounted
+	// first (e.g. /tmp:size=64m).
+	ReadOnly bool    `json:"readOnly,omitempty"`
+	Tmpfs    []Tmpfs `json:"tmpfs,omitempty"`
 	// TTYGroup says whether gid 5 (tty) exists in the namespace.
 	TTYGroup bool `json:"ttyGroup,omitempty"`
 }
@@ -51,4 +66,10 @@ type Bind struct {
 	Source   string `json:"source"`
 	Dest     string `json:"dest"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
+}
+
+// Tmpfs is a tmpfs mount: Options are mount(8)-style ("size=64m,noexec").
+type Tmpfs struct {
+	Dest    string `json:"dest"`
+	Options string `json:"options,omitempty"`
 }

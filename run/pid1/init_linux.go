@@ -15,6 +15,7 @@ import (
 
 // Main is the container init's whole life; it returns the exit status.
 func Main() int {
+	lockThread()
 	unix.CloseOnExec(StatusFD)
 	var c Config
 	f := os.NewFile(ConfigFD, "config")
@@ -51,14 +52,24 @@ func Main() int {
 	if err != nil {
 		return fail(exitCodeFor(err), err)
 	}
+	var ambient []uintptr
+	if c.UID != 0 {
+		for _, cp := range c.Caps {
+			ambient = append(ambient, uintptr(cp))
+		}
+	}
+	if err := restrict(&c); err != nil {
+		return fail(125, err)
+	}
 	proc, err := os.StartProcess(path, c.Args, &os.ProcAttr{
 		Dir:   c.Cwd,
 		Env:   c.Env,
 		Files: stdio,
 		Sys: &syscall.SysProcAttr{
-			Setsid:     true,
-			Setctty:    c.Tty,
-			Credential: &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups, NoSetGroups: c.NoSetGroups},
+			Setsid:      true,
+			Setctty:     c.Tty,
+			AmbientCaps: ambient,
+			Credential:  &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups, NoSetGroups: c.NoSetGroups},
 		},
 	})
 	if err != nil {

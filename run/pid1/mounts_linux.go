@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -43,8 +44,26 @@ func setupRootfs(c *Config) error {
 			return err
 		}
 	}
-	if err := touch(root, "/run/.containerenv"); err != nil {
+	for _, t := range c.Tmpfs {
+		if err := mountTmpfs(root, t); err != nil {
+			return err
+		}
+	}
+	if err := touch(root, "/run/.containerenv"); err != nil && !c.ReadOnly {
 		return err
+	}
+	if err := maskPaths(root, c.MaskedPaths); err != nil {
+		return err
+	}
+	for _, p := range c.ReadonlyPaths {
+		if err := readonlyPath(root, p); err != nil {
+			return err
+		}
+	}
+	if c.ReadOnly {
+		if err := remountRO(root); err != nil {
+			return fmt.Errorf("making the root filesystem read-only: %w", err)
+		}
 	}
 	return pivot(root)
 }
@@ -190,6 +209,69 @@ func remountRO(dst string) error {
 	return nil
 }
 
+// maskPaths hides kernel interfaces a container has no business reading:
+// files under /dev/null, directories under an empty read-only tmpfs.
+func maskPaths(root string, paths []string) error {
+	for _, p := range paths {
+		dst, err := securejoin.SecureJoin(root, p)
+		if err != nil {
+			return err
+		}
+		fi, err := os.Stat(dst)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("masking %s: %w", p, err)
+		}
+		if fi.IsDir() {
+			err = unix.Mount("tmpfs", dst, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0,mode=0555")
+		} else {
+			err = unix.Mount("/dev/null", dst, "", unix.MS_BIND, "")
+		}
+		if err != nil {
+			return fmt.Errorf("masking %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func readonlyPath(root, p string) error {
+	dst, err := securejoin.SecureJoin(root, p)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := unix.Mount(dst, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("binding %s read-only: %w", p, err)
+	}
+	return remountRO(dst)
+}
+
+var tmpfsFlags = map[string]uintptr{
+	"ro": unix.MS_RDONLY, "noexec": unix.MS_NOEXEC, "nosuid": unix.MS_NOSUID, "nodev": unix.MS_NODEV,
+	"rw": 0, "exec": 0, "suid": 0, "dev": 0,
+}
+
+// mountTmpfs mounts a tmpfs; flag words become mount flags, the rest
+// (size=, mode=) tmpfs options, as mount(8) reads them.
+func mountTmpfs(root string, t Tmpfs) error {
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV)
+	var data []string
+	for _, o := range strings.Split(t.Options, ",") {
+		if o == "" {
+			continue
+		}
+		if f, ok := tmpfsFlags[o]; ok {
+			flags |= f
+			continue
+		}
+		data = append(data, o)
+	}
+	return mountAt(root, t.Dest, "tmpfs", "tmpfs", flags, strings.Join(data, ","))
+}
+
 func pivot(root string) error {
 	if err := unix.Chdir(root); err != nil {
 		return fmt.Errorf("entering the root filesystem: %w", err)
@@ -207,5 +289,3 @@ func pivot(root string) error {
 	}
 	return nil
 }
-
-var errNotDir = errors.New("not a directory")

@@ -53,6 +53,13 @@ func newRun(g *run.Global) *cobra.Command {
 	f.BoolVar(&initFlag, "init", false, "accepted for docker compatibility: den always runs its own init")
 	f.StringVar(&o.PullOptions.Platform, "platform", "", "os/arch[/variant] to pull")
 	f.BoolVar(&o.PullOptions.Insecure, "insecure-registry", false, "allow plain HTTP to the registry")
+	f.StringArrayVar(&o.CapAdd, "cap-add", nil, "add a capability (e.g. NET_ADMIN, ALL)")
+	f.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a capability (e.g. NET_RAW, ALL)")
+	f.BoolVar(&o.Privileged, "privileged", false, "every capability the user namespace has, no seccomp, no masked paths (see docs/security.md)")
+	f.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "no-new-privileges[=false], seccomp=unconfined|PROFILE.json")
+	f.BoolVar(&o.ReadOnly, "read-only", false, "mount the root filesystem read-only")
+	f.BoolVar(&o.ReadOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /tmp, /run and /var/tmp")
+	f.StringArrayVar(&o.Tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
 	// -h is --hostname, as in docker; help stays on --help.
 	cmd.Flags().BoolP("help", "", false, "help for run")
 	return cmd

@@ -1,0 +1,281 @@
+package e2e
+
+import (
+	"archive/tar"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/denproject/den/internal/testimage"
+)
+
+// docker's default capability set, as /proc/self/status prints it.
+const defaultCapEff = "00000000a80425fb"
+
+func statusField(t *testing.T, status, field string) string {
+	t.Helper()
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no %s in %q", field, status)
+	return ""
+}
+
+func TestDefaultSandbox(t *testing.T) {
+	e, ref := pulled(t)
+	st := e.ok("run", "--rm", ref, "cat", "/proc/self/status").stdout
+	if got := statusField(t, st, "CapEff"); got != defaultCapEff {
+		t.Errorf("CapEff %s, want docker's default %s", got, defaultCapEff)
+	}
+	if got := statusField(t, st, "CapBnd"); got != defaultCapEff {
+		t.Errorf("CapBnd %s, want %s", got, defaultCapEff)
+	}
+	if statusField(t, st, "NoNewPrivs") != "1" || statusField(t, st, "Seccomp") != "2" {
+		t.Errorf("NoNewPrivs and Seccomp: %s", st)
+	}
+	r := e.den("run", "--rm", ref, "unshare", "-U", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "Operation not permitted") {
+		t.Errorf("seccomp let unshare(CLONE_NEWUSER) through: %s", r)
+	}
+	// The filter must not break ordinary process creation.
+	if r := e.ok("run", "--rm", ref, "sh", "-c", "sleep 0.01 & wait; echo forked"); r.stdout != "forked\n" {
+		t.Errorf("fork under seccomp: %s", r)
+	}
+	if r := e.den("run", "--rm", "--security-opt", "seccomp=unconfined", ref, "unshare", "-U", "true"); r.code != 0 {
+		t.Errorf("seccomp=unconfined still filters: %s", r)
+	}
+	if st := e.ok("run", "--rm", "--security-opt", "no-new-privileges=false", ref, "cat", "/proc/self/status").stdout; statusField(t, st, "NoNewPrivs") != "0" {
+		t.Errorf("no-new-privileges=false ignored")
+	}
+}
+
+func TestCapabilityFlags(t *testing.T) {
+	e, ref := pulled(t)
+	capEff := func(args ...string) string {
+		a := append(append([]string{"run", "--rm"}, args...), ref, "cat", "/proc/self/status")
+		return statusField(t, e.ok(a...).stdout, "CapEff")
+	}
+	if got := capEff("--cap-drop", "ALL"); got != "0000000000000000" {
+		t.Errorf("--cap-drop ALL: CapEff %s", got)
+	}
+	if got := capEff("--cap-add", "SYS_ADMIN"); got != "00000000a82425fb" {
+		t.Errorf("--cap-add SYS_ADMIN: CapEff %s", got)
+	}
+	if got := capEff("--cap-drop", "CAP_CHOWN", "--cap-drop", "net_raw"); got != "00000000a80405fa" {
+		t.Errorf("--cap-drop CHOWN NET_RAW: CapEff %s", got)
+	}
+	if r := e.ok("run", "--rm", "--cap-add", "SYS_ADMIN", ref, "unshare", "-U", "true"); r.code != 0 {
+		t.Errorf("SYS_ADMIN allows the namespace syscalls, as docker's profile does")
+	}
+	st := e.ok("run", "--rm", "--privileged", ref, "cat", "/proc/self/status").stdout
+	if statusField(t, st, "Seccomp") != "0" || statusField(t, st, "CapEff") == defaultCapEff {
+		t.Errorf("--privileged: %s", st)
+	}
+	oneLineError(t, e.den("run", "--rm", "--cap-add", "WIZARDRY", ref, "true"), "WIZARDRY")
+	oneLineError(t, e.den("run", "--rm", "--security-opt", "seccomp="+filepath.Join(e.dir, "none.json"), ref, "true"), "none.json")
+	if st := e.ok("run", "--rm", "-u", "1000", ref, "cat", "/proc/self/status").stdout; statusField(t, st, "CapAmb") != defaultCapEff {
+		t.Errorf("a non-root user gets the default set as ambient capabilities, as docker does: %s", st)
+	}
+}
+
+func TestSeccompProfileFile(t *testing.T) {
+	e, ref := pulled(t)
+	// A docker-format profile that allows everything but uname.
+	prof := filepath.Join(e.dir, "profile.json")
+	os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+		{"names":["uname"],"action":"SCMP_ACT_ERRNO","errnoRet":1},
+		{"names":["uname"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_MODULE"]}}]}`), 0o644)
+	r := e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "true")
+	// Everything else is denied, so even exec fails: the profile is in force.
+	if r.code == 0 {
+		t.Fatalf("a deny-all profile let the command run: %s", r)
+	}
+	os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644)
+	oneLineError(t, e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "true"), "defaultAction")
+}
+
+func TestMaskedAndReadOnlyPaths(t *testing.T) {
+	e, ref := pulled(t)
+	r := e.ok("run", "--rm", ref, "sh", "-c",
+		`for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do [ -e $f ] || continue; n=$(cat $f 2>/dev/null | wc -c); echo "$f $n"; done
+		 ls /proc/acpi 2>/dev/null | wc -l; ls /sys/firmware | wc -l
+		 echo b > /proc/sysrq-trigger 2>/dev/null && echo sysrq-written
+		 echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo procsys-written; true`)
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if strings.HasPrefix(line, "/proc/") && !strings.HasSuffix(line, " 0") {
+			t.Errorf("masked path readable: %s", line)
+		}
+		if strings.Contains(line, "written") {
+			t.Errorf("read-only path writable: %s", line)
+		}
+		if !strings.HasPrefix(line, "/proc/") && line != "0" && !strings.Contains(line, "written") {
+			t.Errorf("masked directory not empty: %q", line)
+		}
+	}
+	r = e.den("run", "--rm", "--read-only", ref, "touch", "/newfile")
+	if r.code == 0 || !strings.Contains(r.stderr, "Read-only") {
+		t.Errorf("--read-only accepted a write to /: %s", r)
+	}
+	if r := e.ok("run", "--rm", "--read-only", ref, "sh", "-c", "touch /tmp/a /run/b /var/tmp/c 2>&1 || mkdir -p /var/tmp; echo ok"); !strings.Contains(r.stdout, "ok") {
+		t.Errorf("--read-only: /tmp, /run not writable: %s", r)
+	}
+	if r := e.ok("run", "--rm", "--read-only", "--tmpfs", "/data:size=1m,noexec", ref, "sh", "-c", "echo x > /data/f && grep ' /data ' /proc/mounts"); !strings.Contains(r.stdout, "noexec") || !strings.Contains(r.stdout, "size=1024k") {
+		t.Errorf("--tmpfs options: %s", r)
+	}
+}
+
+func TestSetuidBinaryGainsNothing(t *testing.T) {
+	if probeBin == "" {
+		t.Skip("no probe binary")
+	}
+	probe, err := os.ReadFile(probeBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := testimage.BusyboxEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es = append(es, testimage.Entry{Name: "bin/probe", Body: string(probe), Mode: 0o4755})
+	l, err := testimage.Layer(es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := testimage.Image([]string{"sh"}, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newRegistry(t)
+	ref := reg.push(t, "test/suid:1", img)
+	e := newEnv(t)
+	e.ok("pull", "-q", ref)
+	if r := e.ok("run", "--rm", "-u", "1000", ref, "/bin/probe"); r.stdout != "euid=1000\n" {
+		t.Fatalf("a setuid-root binary raised the user: %s", r)
+	}
+	// The same image without no_new_privs does become root: the check above
+	// is what stops it.
+	if r := e.ok("run", "--rm", "-u", "1000", "--security-opt", "no-new-privileges=false", ref, "/bin/probe"); r.stdout != "euid=0\n" {
+		t.Fatalf("without no_new_privs the probe should run as root: %s", r)
+	}
+}
+
+// hostileCase is a crafted layer and what the refusal must name.
+type hostileCase struct {
+	name    string
+	entries []testimage.Entry
+	refuse  string // "" when the layer is neutralised, not refused
+}
+
+func hostileCases(canary string) []hostileCase {
+	up := strings.Repeat("../", 12)
+	return []hostileCase{
+		{"dotdot", []testimage.Entry{{Name: up + strings.TrimPrefix(canary, "/"), Body: "owned\n"}}, "climbs out"},
+		{"absolute", []testimage.Entry{{Name: canary, Body: "owned\n"}}, "absolute path"},
+		{"hardlink-out", []testimage.Entry{{Name: "stolen", Type: tar.TypeLink, Link: up + strings.TrimPrefix(canary, "/")}}, "climbs out"},
+		{"through-symlink", []testimage.Entry{
+			{Name: "evil", Type: tar.TypeSymlink, Link: filepath.Dir(canary), Mode: 0o777},
+			{Name: "evil/" + filepath.Base(canary), Body: "owned\n"}}, "through the symlink"},
+		{"relative-symlink-through", []testimage.Entry{
+			{Name: "rel", Type: tar.TypeSymlink, Link: up + strings.TrimPrefix(filepath.Dir(canary), "/"), Mode: 0o777},
+			{Name: "rel/" + filepath.Base(canary), Body: "owned\n"}}, "through the symlink"},
+		{"whiteout-dotdot", []testimage.Entry{{Name: "etc/.wh..."}}, "whiteout"},
+		{"device", []testimage.Entry{{Name: "dev/evil", Type: tar.TypeChar, Mode: 0o666}}, ""},
+	}
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+func TestHostileLayersCannotEscape(t *testing.T) {
+	bb, _ := images(t)
+	outside := t.TempDir()
+	canary := filepath.Join(outside, "canary")
+	if err := os.WriteFile(canary, []byte("original\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := listDir(t, outside)
+	for _, c := range hostileCases(canary) {
+		t.Run(c.name, func(t *testing.T) {
+			l, err := testimage.Layer(c.entries)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, _ := bb.Layers()
+			img, err := testimage.Image([]string{"sh"}, append(append([]v1.Layer{}, base...), l)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg := newRegistry(t)
+			ref := reg.push(t, "test/hostile:"+c.name, img)
+			e := newEnv(t)
+			r := e.den("pull", ref)
+			if c.refuse != "" {
+				oneLineError(t, r, "layer 2/2", c.refuse, c.entries[len(c.entries)-1].Name[:min(8, len(c.entries[len(c.entries)-1].Name))])
+				if staged, _ := filepath.Glob(filepath.Join(e.store(), "overlay", "staging", "*", "dir")); len(staged) != 0 {
+					t.Errorf("a refused layer left staged files: %v", staged)
+				}
+			} else {
+				if r.code != 0 {
+					t.Fatalf("pull: %s", r)
+				}
+				if !strings.Contains(r.stderr, "skipping device node") {
+					t.Errorf("the skipped device is not reported: %s", r)
+				}
+				e.ok("run", "--rm", ref, "true")
+			}
+			if b, _ := os.ReadFile(canary); string(b) != "original\n" {
+				t.Fatalf("the canary outside the store changed: %q", b)
+			}
+			if after := listDir(t, outside); strings.Join(after, ",") != strings.Join(before, ",") {
+				t.Fatalf("files appeared outside the store: %v", after)
+			}
+		})
+	}
+}
+
+func TestVolumeDestinationStaysInRootfs(t *testing.T) {
+	bb, _ := images(t)
+	hostDir := t.TempDir()
+	base, _ := bb.Layers()
+	// The image aims /mnt/escape at a host path; den must resolve it inside
+	// the container's root.
+	l, err := testimage.Layer([]testimage.Entry{{Name: "mnt/", Type: tar.TypeDir}, {Name: "mnt/escape", Type: tar.TypeSymlink, Link: hostDir, Mode: 0o777}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := testimage.Image([]string{"sh"}, append(append([]v1.Layer{}, base...), l)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newRegistry(t)
+	ref := reg.push(t, "test/escape:1", img)
+	e := newEnv(t)
+	vol := filepath.Join(e.dir, "vol")
+	os.Mkdir(vol, 0o755)
+	os.WriteFile(filepath.Join(vol, "marker"), []byte("vol\n"), 0o644)
+	r := e.ok("pull", "-q", ref)
+	r = e.ok("run", "--rm", "-v", vol+":/mnt/escape", ref, "sh", "-c", "cat "+hostDir+"/marker; touch /mnt/escape/new")
+	if r.stdout != "vol\n" {
+		t.Fatalf("the volume is not at the symlink's target inside the rootfs: %s", r)
+	}
+	if ents := listDir(t, hostDir); len(ents) != 0 {
+		t.Fatalf("the host directory the image aimed at was touched: %v", ents)
+	}
+}
