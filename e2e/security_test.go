@@ -279,3 +279,28 @@ func TestVolumeDestinationStaysInRootfs(t *testing.T) {
 		t.Fatalf("the host directory the image aimed at was touched: %v", ents)
 	}
 }
+
+func TestDecompressionBombIsRefused(t *testing.T) {
+	bb, _ := images(t)
+	base, _ := bb.Layers()
+	// 8 MiB of zeros compress to a few KiB.
+	l, err := testimage.Layer([]testimage.Entry{{Name: "bomb", Body: strings.Repeat("\x00", 8<<20)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sz, _ := l.Size(); sz > 1<<20 {
+		t.Fatalf("the bomb is not compressed: %d", sz)
+	}
+	img, err := testimage.Image([]string{"sh"}, append(append([]v1.Layer{}, base...), l)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newRegistry(t)
+	ref := reg.push(t, "test/bomb:1", img)
+	e := newEnv(t)
+	oneLineError(t, e.den("--max-layer-size", "4194304", "pull", ref), "layer 2/2", "--max-layer-size")
+	if rows := imageRows(t, e); len(rows) != 0 {
+		t.Fatalf("a refused image was stored: %v", rows)
+	}
+	e.ok("pull", "-q", ref) // the default limit is generous
+}

@@ -59,6 +59,7 @@ func newRoot(g *run.Global) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.Root, "root", "", "store directory (default $XDG_DATA_HOME/den or ~/.local/share/den)")
 	pf.BoolVar(&g.Debug, "debug", false, "print debug messages")
+	pf.Int64Var(&g.MaxLayerSize, "max-layer-size", run.DefaultMaxLayerSize, "refuse layers whose uncompressed size exceeds this many bytes")
 	root.AddCommand(
 		newVersion(),
 		newPull(g),
