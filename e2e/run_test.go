@@ -68,7 +68,7 @@ func TestRunOneUIDFallbackWarns(t *testing.T) {
 	_, ref := busybox(t)
 	e := newEnv(t)
 	e.path = "/nonexistent" // no newuidmap: the one-uid fallback
-	r := e.ok("run", "--rm", ref, "sh", "-c", "id -u; cat /proc/self/uid_map; stat -c %u /home/user")
+	r := e.ok("run", "--rm", "--network", "none", ref, "sh", "-c", "id -u; cat /proc/self/uid_map; stat -c %u /home/user")
 	if !strings.Contains(r.stderr, "newuidmap") || !strings.Contains(r.stderr, "apt-get install uidmap") {
 		t.Fatalf("no warning naming newuidmap and the fix: %s", r)
 	}

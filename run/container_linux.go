@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/denproject/den/netns"
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/userns"
@@ -201,11 +202,19 @@ func (s *session) start(id string, cfg v1.Config, args []string, o *RunOptions, 
 	if err != nil {
 		return 125, err
 	}
-	resolv := hostResolv()
-	if o.Network == "host" {
+	resolv, ownIP := hostResolv(), "127.0.1.1"
+	switch o.Network {
+	case "host":
 		resolv = readFile("/etc/resolv.conf")
+	case "none":
+	default:
+		resolv, ownIP = "nameserver "+netns.DNS+"\n", netns.ContainerIP
 	}
-	files, err := etcFiles(dir, hostname, o.AddHosts, resolv)
+	extraHosts, _, err := o.hosts()
+	if err != nil {
+		return 125, err
+	}
+	files, err := etcFiles(dir, hostname, ownIP, extraHosts, resolv)
 	if err != nil {
 		return 125, err
 	}
@@ -234,7 +243,7 @@ func (s *session) start(id string, cfg v1.Config, args []string, o *RunOptions, 
 	if err := o.security(&ic); err != nil {
 		return 125, err
 	}
-	return s.init(&ic, o)
+	return s.init(&ic, o, id)
 }
 
 func (s *session) env(cfg v1.Config, o *RunOptions, hostname string, u *execUser) ([]string, error) {
@@ -254,7 +263,7 @@ func (s *session) env(cfg v1.Config, o *RunOptions, hostname string, u *execUser
 }
 
 // init starts den's pid1 and waits for it, relaying signals.
-func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
+func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	cr, cw, err := os.Pipe()
 	if err != nil {
 		return 125, err
@@ -283,6 +292,17 @@ func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
 	if err != nil {
 		cw.Close()
 		return 125, fmt.Errorf("starting the container init: %w", err)
+	}
+	// The init waits for its config; the network is up before it gets it.
+	network, err := s.network(o, id, cmd.Process.Pid)
+	if err != nil {
+		cw.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return 125, err
+	}
+	if network != nil {
+		defer network.Stop()
 	}
 	err = json.NewEncoder(cw).Encode(ic)
 	cw.Close()
@@ -321,6 +341,45 @@ func (s *session) init(ic *pid1.Config, o *RunOptions) (int, error) {
 		return 125, err
 	}
 	return 0, nil
+}
+
+// network starts user-mode networking for the init's namespace; nil for
+// --network host and none.
+func (s *session) network(o *RunOptions, id string, pid int) (*netns.Network, error) {
+	if o.Network == "host" || o.Network == "none" {
+		return nil, nil
+	}
+	backend, err := netns.Choose(o.Network)
+	if err != nil {
+		return nil, err
+	}
+	_, loopback, err := o.hosts()
+	if err != nil {
+		return nil, err
+	}
+	var ports []netns.Port
+	for _, spec := range o.Publish {
+		p, err := netns.ParsePublish(spec)
+		if err != nil {
+			return nil, err
+		}
+		ports = append(ports, p)
+	}
+	dir, err := s.store.RunDir(id)
+	if err != nil {
+		return nil, err
+	}
+	s.g.debugf("network backend %s", backend)
+	n, err := netns.Start(netns.Options{Backend: backend, Pid: pid, Ports: ports, HostLoopback: loopback, StateDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	for i, spec := range o.Publish {
+		if p, _ := netns.ParsePublish(spec); p.HostPort == 0 {
+			fmt.Fprintf(s.g.Stderr, "den: published %s\n", ports[i])
+		}
+	}
+	return n, nil
 }
 
 // setupError is den's failure to start the command, with docker's exit

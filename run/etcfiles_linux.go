@@ -11,8 +11,8 @@ import (
 
 // etcFiles writes the container's /etc/hostname, /etc/hosts and
 // /etc/resolv.conf into its directory and returns them as binds.
-func etcFiles(dir, hostname string, extraHosts []string, resolv string) ([]pid1.Bind, error) {
-	hosts := fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n", hostname)
+func etcFiles(dir, hostname, ownIP string, extraHosts []string, resolv string) ([]pid1.Bind, error) {
+	hosts := fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ownIP, hostname)
 	for _, h := range extraHosts {
 		hosts += h + "\n"
 	}

@@ -3,10 +3,12 @@ package run
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/denproject/den/netns"
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/pid1"
 )
@@ -27,6 +29,7 @@ type RunOptions struct {
 	Entrypoint  *string // nil: the image's; "": none
 	Volumes     []string
 	Network     string
+	Publish     []string
 	AddHosts    []string
 	Pull        string // missing, always, never
 	PullOptions PullOptions
@@ -64,10 +67,24 @@ func (o *RunOptions) check() error {
 	}
 	switch o.Network {
 	case "":
-		o.Network = "host"
-	case "host", "none":
+		o.Network = "slirp"
+		fallthrough
 	default:
-		return fmt.Errorf("invalid --network %q: use host or none", o.Network)
+		if _, err := netns.Choose(o.Network); err != nil {
+			return err
+		}
+	case "host", "none":
+		if len(o.Publish) > 0 {
+			return fmt.Errorf("-p needs the container's own network: it does nothing with --network %s", o.Network)
+		}
+	}
+	for _, p := range o.Publish {
+		if _, err := netns.ParsePublish(p); err != nil {
+			return err
+		}
+	}
+	if _, _, err := o.hosts(); err != nil {
+		return err
 	}
 	for _, v := range o.Volumes {
 		if _, err := parseVolume(v); err != nil {
@@ -163,4 +180,29 @@ func mergeEnv(base []string, overrides []string) []string {
 		}
 	}
 	return out
+}
+
+// hosts turns --add-host into /etc/hosts lines; host-gateway names the
+// gateway, through which the host's loopback is then reachable.
+func (o *RunOptions) hosts() (lines []string, hostLoopback bool, err error) {
+	gw := netns.Gateway
+	if o.Network == "host" {
+		gw = "127.0.0.1"
+	}
+	for _, h := range o.AddHosts {
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok || name == "" {
+			return nil, false, fmt.Errorf("invalid --add-host %q: use NAME:IP or NAME:host-gateway", h)
+		}
+		if ip == "host-gateway" {
+			ip, hostLoopback = gw, true
+		} else if net.ParseIP(ip) == nil {
+			return nil, false, fmt.Errorf("invalid --add-host %q: %q is not an IP address", h, ip)
+		}
+		lines = append(lines, ip+"\t"+name)
+	}
+	if hostLoopback {
+		lines = append(lines, gw+"\thost.containers.internal")
+	}
+	return lines, hostLoopback, nil
 }

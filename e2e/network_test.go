@@ -1,0 +1,251 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func statusLine(status, key string) string {
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, key); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// backends are the user-mode stacks available here; pasta and slirp4netns
+// come from .ci/run's packages.
+func backends(t *testing.T) []string {
+	var out []string
+	for _, b := range []string{"pasta", "slirp4netns"} {
+		if _, err := exec.LookPath(b); err == nil {
+			out = append(out, b)
+		} else {
+			t.Logf("%s is not installed; its tests are skipped", b)
+		}
+	}
+	return out
+}
+
+// hostServer serves one file of random bytes on the host's loopback.
+func hostServer(t *testing.T, size int) (port int, sum string) {
+	t.Helper()
+	data := make([]byte, size)
+	rand.Read(data)
+	h := sha256.Sum256(data)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Write(data)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().(*net.TCPAddr).Port, hex.EncodeToString(h[:])
+}
+
+func TestNetworkOutboundThroughHostGateway(t *testing.T) {
+	e, ref := pulled(t)
+	port, sum := hostServer(t, 3<<20)
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			url := fmt.Sprintf("http://host.docker.internal:%d/file", port)
+			r := e.ok("run", "--rm", "--network", b, "--add-host", "host.docker.internal:host-gateway", ref,
+				"sh", "-c", "wget -q -O /tmp/f "+url+" && wc -c < /tmp/f && sha256sum /tmp/f && cat /etc/resolv.conf && grep host.containers.internal /etc/hosts")
+			f := strings.Fields(r.stdout)
+			if len(f) < 3 || f[0] != strconv.Itoa(3<<20) || f[1] != sum {
+				t.Fatalf("fetched file differs: %s", r)
+			}
+			if !strings.Contains(r.stdout, "nameserver 10.0.2.3") || !strings.Contains(r.stdout, "10.0.2.2\thost.containers.internal") {
+				t.Fatalf("resolv.conf or hosts: %s", r.stdout)
+			}
+			// Without host-gateway the host's loopback stays closed.
+			r = e.den("run", "--rm", "--network", b, ref, "sh", "-c", fmt.Sprintf("timeout 5 wget -q -O /tmp/f http://10.0.2.2:%d/file", port))
+			if r.code == 0 {
+				t.Fatalf("the host's loopback is reachable by default: %s", r)
+			}
+		})
+	}
+}
+
+func TestNetworkDefaultsAndNames(t *testing.T) {
+	e, ref := pulled(t)
+	if len(backends(t)) == 0 {
+		t.Skip("no user-mode network program")
+	}
+	r := e.ok("run", "--rm", "--add-host", "db.example:192.0.2.77", "--hostname", "web", ref,
+		"sh", "-c", "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default; grep -E 'db.example|web' /etc/hosts")
+	for _, want := range []string{"inet 10.0.2.100/24", "default via 10.0.2.2", "192.0.2.77\tdb.example", "10.0.2.100\tweb"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("default network lacks %q: %s", want, r.stdout)
+		}
+	}
+	oneLineError(t, e.den("run", "--rm", "--add-host", "bad", ref, "true"), "--add-host")
+	oneLineError(t, e.den("run", "--rm", "--network", "carrier-pigeon", ref, "true"), "--network")
+}
+
+// publishedServer starts a container serving on container port 80 (and
+// an echo server on 7) published on the host; it returns the host port.
+func publishedServer(t *testing.T, e *env, ref, backend string) (int, *exec.Cmd) {
+	t.Helper()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := e.command(t.Context(), "run", "--rm", "--network", backend,
+		"-p", fmt.Sprintf("127.0.0.1:%d:80", port), "-p", fmt.Sprintf("127.0.0.1:%d:7", port+1), ref,
+		"sh", "-c", "httpd -p 80 -h /www && nc -ll -p 7 -e cat")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(body) == "hello from den\n" {
+				return port, cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the published port never answered: %v; den said %s", err, errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestNetworkPublishedPorts(t *testing.T) {
+	e, ref := pulled(t)
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			port, _ := publishedServer(t, e, ref, b)
+			// A 10 MB echo round trip through the published port is intact.
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port+1), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			data := make([]byte, 10<<20)
+			rand.Read(data)
+			go func() { c.Write(data); c.(*net.TCPConn).CloseWrite() }()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			got, err := io.ReadAll(c)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("echo round trip: %d of %d bytes back, equal=%v, err=%v", len(got), len(data), bytes.Equal(got, data), err)
+			}
+			// The same host port for a second container is a clear error.
+			r := e.den("run", "--rm", "--network", b, "-p", fmt.Sprintf("127.0.0.1:%d:80", port), ref, "true")
+			oneLineError(t, r, strconv.Itoa(port), "already in use")
+		})
+	}
+}
+
+func TestNetworkRandomHostPortIsPrinted(t *testing.T) {
+	e, ref := pulled(t)
+	if len(backends(t)) == 0 {
+		t.Skip("no user-mode network program")
+	}
+	r := e.ok("run", "--rm", "-p", "80", ref, "true")
+	if !strings.Contains(r.stderr, "published 0.0.0.0:") || !strings.Contains(r.stderr, "->80/tcp") {
+		t.Fatalf("-p CONTAINERPORT did not print its host port: %s", r)
+	}
+	oneLineError(t, e.den("run", "--rm", "-p", "99999:80", ref, "true"), "-p")
+	oneLineError(t, e.den("run", "--rm", "--network", "none", "-p", "8080:80", ref, "true"), "-p")
+}
+
+func TestNetworkNoneAndHost(t *testing.T) {
+	e, ref := pulled(t)
+	r := e.ok("run", "--rm", "--network", "none", ref, "sh", "-c", "ip route | wc -l; ls /sys/class/net")
+	if r.stdout != "0\nlo\n" {
+		t.Fatalf("--network none has more than lo or a route: %q", r.stdout)
+	}
+	ifaces, _ := net.Interfaces()
+	var names []string
+	for _, i := range ifaces {
+		names = append(names, i.Name)
+	}
+	r = e.ok("run", "--rm", "--network", "host", ref, "ls", "/sys/class/net")
+	for _, n := range names {
+		if !strings.Contains(r.stdout, n) {
+			t.Fatalf("--network host does not see the host's %s: %s", n, r.stdout)
+		}
+	}
+}
+
+// helpers counts our running pasta and slirp4netns processes.
+func helpers() int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// Debian's pasta re-executes itself as pasta.avx2 where it can.
+		if c := strings.TrimSpace(string(b)); strings.HasPrefix(c, "pasta") || strings.HasPrefix(c, "passt") || c == "slirp4netns" {
+			// pasta makes itself non-dumpable, so /proc/PID is root's;
+			// its real uid says whose it is.
+			status, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+			if f := strings.Fields(statusLine(string(status), "Uid:")); len(f) > 0 && f[0] == strconv.Itoa(os.Getuid()) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func waitNoHelpers(t *testing.T, how string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for helpers() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a network program outlived den (%s)", how)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestNetworkProgramsDoNotLeak(t *testing.T) {
+	e, ref := pulled(t)
+	// Earlier tests' containers may still be going down.
+	for deadline := time.Now().Add(5 * time.Second); helpers() != 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Skip("network programs of this user are already running")
+		}
+	}
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			e.ok("run", "--rm", "--network", b, "-p", "80", ref, "true")
+			waitNoHelpers(t, "normal exit")
+			for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+				_, cmd := publishedServer(t, e, ref, b)
+				if helpers() == 0 {
+					t.Fatalf("no %s running while the container runs", b)
+				}
+				cmd.Process.Signal(sig)
+				cmd.Wait()
+				waitNoHelpers(t, sig.String())
+			}
+		})
+	}
+}

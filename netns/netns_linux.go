@@ -1,0 +1,189 @@
+package netns
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Backends, in the order "slirp" tries them.
+const (
+	Pasta       = "pasta"
+	Slirp4netns = "slirp4netns"
+	Builtin     = "builtin"
+)
+
+// packages name where a backend's program comes from, for the error.
+var packages = map[string]string{Pasta: "passt", Slirp4netns: "slirp4netns"}
+
+// Choose resolves --network: "slirp" is the first of pasta, slirp4netns
+// and the built-in stack that is available; a named program must exist.
+func Choose(name string) (string, error) {
+	switch name {
+	case "slirp":
+		for _, b := range []string{Pasta, Slirp4netns} {
+			if _, err := exec.LookPath(b); err == nil {
+				return b, nil
+			}
+		}
+		return Builtin, nil
+	case Pasta, Slirp4netns:
+		if _, err := exec.LookPath(name); err != nil {
+			return "", fmt.Errorf("--network %s: %s is not installed (apt-get install %s), or use --network builtin", name, name, packages[name])
+		}
+		return name, nil
+	case Builtin:
+		return Builtin, nil
+	}
+	return "", fmt.Errorf("invalid --network %q: use slirp, pasta, slirp4netns, builtin, host or none", name)
+}
+
+// Options start networking for the namespace of process Pid.
+type Options struct {
+	Backend string
+	Pid     int
+	Ports   []Port
+	// HostLoopback lets the container reach the host's 127.0.0.1 through
+	// the gateway address (--add-host NAME:host-gateway).
+	HostLoopback bool
+	StateDir     string // for sockets (slirp4netns's API)
+}
+
+// Network is a running user-mode network; Stop ends it.
+type Network struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	exitW  *os.File
+	stop   func()
+	once   sync.Once
+}
+
+// tunPath is a variable so that tests can aim it at a fixture.
+var tunPath = "/dev/net/tun"
+
+// CheckTun says exactly what is wrong when /dev/net/tun is not usable,
+// which every backend needs.
+func CheckTun() error {
+	f, err := os.OpenFile(tunPath, os.O_RDWR, 0)
+	if err == nil {
+		f.Close()
+		return nil
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("/dev/net/tun is not usable by your user (this host ships it mode 0600); as root: chmod 0666 /dev/net/tun (distributions ship it 0666), or use --network none|host")
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("/dev/net/tun does not exist; as root: modprobe tun, or use --network none|host")
+	}
+	return fmt.Errorf("opening /dev/net/tun: %w", err)
+}
+
+// Start starts the backend for the namespace and returns once the
+// container's interface is configured.
+func Start(o Options) (*Network, error) {
+	if err := CheckTun(); err != nil {
+		return nil, err
+	}
+	for i := range o.Ports {
+		if err := o.Ports[i].Reserve(); err != nil {
+			return nil, err
+		}
+	}
+	switch o.Backend {
+	case Pasta:
+		return startPasta(o)
+	case Slirp4netns:
+		return startSlirp(o)
+	case Builtin:
+		return startBuiltin(o)
+	}
+	return nil, fmt.Errorf("unknown network backend %q", o.Backend)
+}
+
+// command prepares a backend program that dies with den (pdeathsig).
+func command(prog string, args ...string) (*exec.Cmd, *syncBuffer) {
+	cmd := exec.Command(prog, args...)
+	errb := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = errb, errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd, errb
+}
+
+// syncBuffer collects a program's output while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (n *Network) failed(prog string, err error) error {
+	out := strings.TrimSpace(n.stderr.String())
+	out = strings.Join(strings.Fields(out), " ")
+	if len(out) > 400 {
+		out = out[:400] + "..."
+	}
+	return fmt.Errorf("%s failed to start: %v: %s", prog, err, out)
+}
+
+// Stop ends the backend and waits for it.
+func (n *Network) Stop() {
+	n.once.Do(func() {
+		if n.stop != nil {
+			n.stop()
+		}
+		if n.exitW != nil {
+			n.exitW.Close()
+		}
+		if n.cmd == nil || n.cmd.Process == nil {
+			return
+		}
+		done := make(chan struct{})
+		go func() { _ = n.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+			_ = n.cmd.Process.Kill()
+			<-done
+		}
+	})
+}
+
+// waitRoute polls the namespace's routing table until the default route
+// the backend configures appears.
+func waitRoute(pid int, exited <-chan struct{}) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/route", pid))
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 2 && f[1] == "00000000" {
+				return nil
+			}
+		}
+		select {
+		case <-exited:
+			return errors.New("exited")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return errors.New("no default route after 10s")
+}

@@ -1,0 +1,181 @@
+package netns
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// startPasta drives pasta directly: rootlesskit's pasta driver leaves a
+// daemonised pasta behind, so den runs it in the foreground as its child.
+func startPasta(o Options) (*Network, error) {
+	// pasta drops its capabilities before it opens the namespace, and
+	// /proc/PID/ns/net of the (fully capable) init is then out of its
+	// reach; a bind mount of the namespace is an ordinary file to open.
+	nsPath, unbind, err := bindNetns(o)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--config-net", "--foreground", "--quiet", "--runas", "0:0",
+		"--netns", nsPath, "--netns-only",
+		"--address", ContainerIP, "--netmask", strconv.Itoa(PrefixLen), "--gateway", Gateway,
+		"--dns", DNS, "--dns-forward", DNS, "--mtu", strconv.Itoa(MTU),
+		"--tcp-ns", "none", "--udp-ns", "none"}
+	if !o.HostLoopback {
+		args = append(args, "--no-map-gw")
+	}
+	tcp, udp := 0, 0
+	for _, p := range o.Ports {
+		spec := fmt.Sprintf("%d:%d", p.HostPort, p.ContainerPort)
+		if p.HostIP != "" {
+			spec = p.HostIP + "/" + spec
+		}
+		flag := "--tcp-ports"
+		if p.Proto == "udp" {
+			flag = "--udp-ports"
+			udp++
+		} else {
+			tcp++
+		}
+		args = append(args, flag, spec)
+	}
+	if tcp == 0 {
+		args = append(args, "--tcp-ports", "none")
+	}
+	if udp == 0 {
+		args = append(args, "--udp-ports", "none")
+	}
+	cmd, errb := command(Pasta, args...)
+	n := &Network{cmd: cmd, stderr: errb}
+	if err := cmd.Start(); err != nil {
+		unbind()
+		return nil, n.failed(Pasta, err)
+	}
+	exited := make(chan struct{})
+	go func() { _, _ = cmd.Process.Wait(); close(exited) }()
+	if err := waitRoute(o.Pid, exited); err != nil {
+		_ = cmd.Process.Kill()
+		<-exited
+		unbind()
+		return nil, n.failed(Pasta, err)
+	}
+	// The reaping goroutine above owns the process now.
+	n.cmd = nil
+	n.stop = func() { _ = cmd.Process.Kill(); <-exited; unbind() }
+	return n, nil
+}
+
+func bindNetns(o Options) (string, func(), error) {
+	p := filepath.Join(o.StateDir, "netns")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		return "", nil, fmt.Errorf("preparing the network namespace file: %w", err)
+	}
+	if err := unix.Mount(fmt.Sprintf("/proc/%d/ns/net", o.Pid), p, "", unix.MS_BIND, ""); err != nil {
+		return "", nil, fmt.Errorf("binding the container's network namespace: %w", err)
+	}
+	return p, func() { _ = unix.Unmount(p, unix.MNT_DETACH); _ = os.Remove(p) }, nil
+}
+
+// startSlirp drives slirp4netns: --ready-fd says when the tap is up,
+// --exit-fd ties its life to den's, and ports go through its API socket.
+func startSlirp(o Options) (*Network, error) {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer readyR.Close()
+	exitR, exitW, err := os.Pipe()
+	if err != nil {
+		readyW.Close()
+		return nil, err
+	}
+	args := []string{"--configure", "--mtu=" + strconv.Itoa(MTU), "--ready-fd=3", "--exit-fd=4",
+		fmt.Sprintf("--cidr=10.0.2.0/%d", PrefixLen)}
+	if !o.HostLoopback {
+		args = append(args, "--disable-host-loopback")
+	}
+	// A unix socket path must be short (108 bytes): slirp4netns creates it
+	// relative to its working directory, and den reaches it through a
+	// directory descriptor.
+	api := ""
+	if len(o.Ports) > 0 {
+		_ = os.Remove(filepath.Join(o.StateDir, "slirp.sock"))
+		args = append(args, "--api-socket", "slirp.sock")
+		dir, err := os.Open(o.StateDir)
+		if err != nil {
+			readyW.Close()
+			exitR.Close()
+			exitW.Close()
+			return nil, err
+		}
+		defer dir.Close()
+		api = fmt.Sprintf("/proc/self/fd/%d/slirp.sock", dir.Fd())
+	}
+	args = append(args, strconv.Itoa(o.Pid), "eth0")
+	cmd, errb := command(Slirp4netns, args...)
+	cmd.Dir = o.StateDir
+	cmd.ExtraFiles = []*os.File{readyW, exitR}
+	n := &Network{cmd: cmd, stderr: errb, exitW: exitW}
+	err = cmd.Start()
+	readyW.Close()
+	exitR.Close()
+	if err != nil {
+		exitW.Close()
+		return nil, n.failed(Slirp4netns, err)
+	}
+	ready := make(chan error, 1)
+	go func() {
+		var b [1]byte
+		_, err := readyR.Read(b[:])
+		ready <- err
+	}()
+	select {
+	case err = <-ready:
+	case <-time.After(10 * time.Second):
+		err = fmt.Errorf("not ready after 10s")
+	}
+	if err != nil {
+		n.Stop()
+		return nil, n.failed(Slirp4netns, err)
+	}
+	for _, p := range o.Ports {
+		if err := slirpForward(api, p); err != nil {
+			n.Stop()
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func slirpForward(api string, p Port) error {
+	host := p.HostIP
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	req := map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
+		"proto": p.Proto, "host_addr": host, "host_port": p.HostPort, "guest_addr": ContainerIP, "guest_port": p.ContainerPort}}
+	c, err := net.Dial("unix", api)
+	if err != nil {
+		return fmt.Errorf("publishing %s through slirp4netns: %w", p, err)
+	}
+	defer c.Close()
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return fmt.Errorf("publishing %s through slirp4netns: %w", p, err)
+	}
+	var resp struct {
+		Error *struct{ Desc string } `json:"error"`
+	}
+	if err := json.NewDecoder(c).Decode(&resp); err != nil {
+		return fmt.Errorf("publishing %s through slirp4netns: %w", p, err)
+	}
+	if resp.Error != nil {
+		return fmt.Errorf("publishing %s through slirp4netns: %s", p, resp.Error.Desc)
+	}
+	return nil
+}
