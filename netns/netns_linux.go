@@ -95,15 +95,36 @@ func Start(o Options) (*Network, error) {
 			return nil, err
 		}
 	}
+	var n *Network
+	var err error
 	switch o.Backend {
 	case Pasta:
-		return startPasta(o)
+		n, err = startPasta(o)
 	case Slirp4netns:
-		return startSlirp(o)
+		n, err = startSlirp(o)
 	case Builtin:
-		return startBuiltin(o)
+		n, err = startBuiltin(o)
+	default:
+		return nil, fmt.Errorf("unknown network backend %q", o.Backend)
 	}
-	return nil, fmt.Errorf("unknown network backend %q", o.Backend)
+	// Published ports arrive from the gateway's address (slirp4netns, and
+	// pasta for the host's loopback), so it stays routable then.
+	if err != nil || o.HostLoopback || len(o.Ports) > 0 {
+		return n, err
+	}
+	// Without host-gateway the gateway's address is a dead end inside the
+	// container: pasta would otherwise try it on the host's network. The
+	// default route must exist first (slirp4netns adds it after it says
+	// it is ready).
+	if err := waitRoute(o.Pid, nil); err != nil {
+		n.Stop()
+		return nil, fmt.Errorf("%s: %w", o.Backend, err)
+	}
+	if err := closeGateway(o.Pid); err != nil {
+		n.Stop()
+		return nil, err
+	}
+	return n, nil
 }
 
 // command prepares a backend program that dies with den (pdeathsig).

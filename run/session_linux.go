@@ -52,10 +52,11 @@ func (g *Global) fill() error {
 			return err
 		}
 	}
+	// The libraries log through logrus; den reports their errors itself.
 	if g.Debug {
 		logrus.SetLevel(logrus.DebugLevel)
 	} else {
-		logrus.SetLevel(logrus.ErrorLevel)
+		logrus.SetLevel(logrus.PanicLevel)
 	}
 	return nil
 }
