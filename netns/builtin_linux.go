@@ -104,8 +104,21 @@ func pump(dst io.Writer, src io.Reader) {
 }
 
 // createTap makes eth0 in the namespace of pid, addressed and routed, and
-// returns its file. Only this goroutine's thread enters the namespace.
+// returns its file.
 func createTap(pid int) (*os.File, error) {
+	f, err := inNetns(pid, configureTap)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the built-in network's eth0: %w", err)
+	}
+	return f, nil
+}
+
+// inNetns runs fn on a thread inside the network namespace of pid. Den's
+// user namespace does not own the host's network namespace, so that thread
+// can never setns back. It must not exit either: a dying thread fires the
+// parent-death signal of every child it forked (the container init, pasta;
+// golang/go#27505), so it stays locked and parked for the rest of den's life.
+func inNetns(pid int, fn func() (*os.File, error)) (*os.File, error) {
 	type result struct {
 		f   *os.File
 		err error
@@ -113,36 +126,24 @@ func createTap(pid int) (*os.File, error) {
 	ch := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
-		f, err, back := inNetns(pid, configureTap)
-		if back {
+		target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+		if err != nil {
 			runtime.UnlockOSThread()
-		} // else the thread stays in the container's namespace and dies
+			ch <- result{nil, err}
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, fmt.Errorf("entering the container's network namespace: %w", err)}
+			return
+		}
+		f, err := fn()
 		ch <- result{f, err}
+		select {}
 	}()
 	r := <-ch
-	if r.err != nil {
-		return nil, fmt.Errorf("setting up the built-in network's eth0: %w", r.err)
-	}
-	return r.f, nil
-}
-
-func inNetns(pid int, fn func() (*os.File, error)) (*os.File, error, bool) {
-	self, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		return nil, err, true
-	}
-	defer self.Close()
-	target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
-	if err != nil {
-		return nil, err, true
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		return nil, fmt.Errorf("entering the container's network namespace: %w", err), true
-	}
-	f, ferr := fn()
-	back := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil
-	return f, ferr, back
+	return r.f, r.err
 }
 
 func configureTap() (*os.File, error) {
@@ -187,19 +188,11 @@ func configureTap() (*os.File, error) {
 // closeGateway makes the gateway address unreachable from the container
 // (routing through it still works: that only needs its link address).
 func closeGateway(pid int) error {
-	ch := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		_, err, back := inNetns(pid, func() (*os.File, error) {
-			_, dst, _ := net.ParseCIDR(Gateway + "/32")
-			return nil, netlink.RouteAdd(&netlink.Route{Dst: dst, Type: unix.RTN_UNREACHABLE})
-		})
-		if back {
-			runtime.UnlockOSThread()
-		}
-		ch <- err
-	}()
-	if err := <-ch; err != nil {
+	_, err := inNetns(pid, func() (*os.File, error) {
+		_, dst, _ := net.ParseCIDR(Gateway + "/32")
+		return nil, netlink.RouteAdd(&netlink.Route{Dst: dst, Type: unix.RTN_UNREACHABLE})
+	})
+	if err != nil {
 		return fmt.Errorf("closing the gateway address to the container: %w", err)
 	}
 	return nil

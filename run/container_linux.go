@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -287,6 +288,10 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 		flags |= syscall.CLONE_NEWNET
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	// The parent-death signal follows the forking thread, not den: keep
+	// that thread ours until the init is reaped (golang/go#27505).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	err = cmd.Start()
 	sw.Close()
 	if err != nil {
