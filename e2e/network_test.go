@@ -136,8 +136,7 @@ func publishedServer(t *testing.T, e *env, ref, backend string) (int, *exec.Cmd)
 
 func TestNetworkPublishedPorts(t *testing.T) {
 	e, ref := pulled(t)
-	oneLineError(t, e.den("run", "--rm", "--network", "builtin", "-p", "8080:80", ref, "true"), "passt")
-	for _, b := range backends(t)[1:] {
+	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			port, _ := publishedServer(t, e, ref, b)
 			// A 10 MB echo round trip through the published port is intact.
@@ -148,9 +147,13 @@ func TestNetworkPublishedPorts(t *testing.T) {
 			defer c.Close()
 			data := make([]byte, 10<<20)
 			rand.Read(data)
-			go func() { c.Write(data); c.(*net.TCPConn).CloseWrite() }()
+			// No half-close: Debian 12's pasta sometimes drops the tail of
+			// a reply sent after the client's FIN.
+			go c.Write(data)
 			c.SetDeadline(time.Now().Add(60 * time.Second))
-			got, err := io.ReadAll(c)
+			got := make([]byte, len(data))
+			n, err := io.ReadFull(c, got)
+			got = got[:n]
 			if err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("echo round trip: %d of %d bytes back, equal=%v, err=%v", len(got), len(data), bytes.Equal(got, data), err)
 			}

@@ -27,11 +27,6 @@ const gatewayMAC = "5a:94:ef:e4:0c:dd"
 // namespace from a thread that enters it, and passes frames between the
 // tap and the stack over a datagram socket pair.
 func startBuiltin(o Options) (*Network, error) {
-	if len(o.Ports) > 0 {
-		// Its forwarding stalled under load in testing; refuse rather than
-		// publish unreliably.
-		return nil, fmt.Errorf("publishing %s: the built-in network does not publish ports yet; install passt or slirp4netns (apt-get install passt)", o.Ports[0])
-	}
 	tap, err := createTap(o.Pid)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -52,7 +53,10 @@ type Options struct {
 	// HostLoopback lets the container reach the host's 127.0.0.1 through
 	// the gateway address (--add-host NAME:host-gateway).
 	HostLoopback bool
-	StateDir     string // for sockets (slirp4netns's API)
+	StateDir     string // the container's run directory
+	// SocketDir holds the port forwarder's socket: a short path.
+	SocketDir string
+	Log       io.Writer // the forwarder's diagnostics (--debug)
 }
 
 // Network is a running user-mode network; Stop ends it.
@@ -62,6 +66,8 @@ type Network struct {
 	exitW  *os.File
 	stop   func()
 	once   sync.Once
+	fwd    *forwarder
+	ports  []Port
 }
 
 // tunPath is a variable so that tests can aim it at a fixture.
@@ -107,10 +113,24 @@ func Start(o Options) (*Network, error) {
 	default:
 		return nil, fmt.Errorf("unknown network backend %q", o.Backend)
 	}
-	// Published ports arrive from the gateway's address (slirp4netns, and
-	// pasta for the host's loopback), so it stays routable then.
-	if err != nil || o.HostLoopback || len(o.Ports) > 0 {
-		return n, err
+	if err != nil {
+		return nil, err
+	}
+	if len(o.Ports) > 0 && o.Backend != Pasta {
+		log := o.Log
+		if log == nil {
+			log = io.Discard
+		}
+		if n.fwd, err = newForwarder(o.SocketDir, log); err != nil {
+			n.Stop()
+			return nil, err
+		}
+		n.ports = o.Ports
+	}
+	// pasta's published ports arrive from the gateway's address when the
+	// client is on the host's loopback, so it stays routable then.
+	if o.HostLoopback || len(o.Ports) > 0 && o.Backend == Pasta {
+		return n, nil
 	}
 	// Without host-gateway the gateway's address is a dead end inside the
 	// container: pasta would otherwise try it on the host's network. The
@@ -166,6 +186,9 @@ func (n *Network) failed(prog string, err error) error {
 // Stop ends the backend and waits for it.
 func (n *Network) Stop() {
 	n.once.Do(func() {
+		if n.fwd != nil {
+			n.fwd.stop()
+		}
 		if n.stop != nil {
 			n.stop()
 		}

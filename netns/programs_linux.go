@@ -1,9 +1,7 @@
 package netns
 
 import (
-	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,7 +81,8 @@ func bindNetns(o Options) (string, func(), error) {
 }
 
 // startSlirp drives slirp4netns: --ready-fd says when the tap is up,
-// --exit-fd ties its life to den's, and ports go through its API socket.
+// --exit-fd ties its life to den's. Its own port forwarding (through its
+// TCP stack) is slower than rootlesskit's driver, which den uses instead.
 func startSlirp(o Options) (*Network, error) {
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
@@ -100,26 +99,8 @@ func startSlirp(o Options) (*Network, error) {
 	if !o.HostLoopback {
 		args = append(args, "--disable-host-loopback")
 	}
-	// A unix socket path must be short (108 bytes): slirp4netns creates it
-	// relative to its working directory, and den reaches it through a
-	// directory descriptor.
-	api := ""
-	if len(o.Ports) > 0 {
-		_ = os.Remove(filepath.Join(o.StateDir, "slirp.sock"))
-		args = append(args, "--api-socket", "slirp.sock")
-		dir, err := os.Open(o.StateDir)
-		if err != nil {
-			readyW.Close()
-			exitR.Close()
-			exitW.Close()
-			return nil, err
-		}
-		defer dir.Close()
-		api = fmt.Sprintf("/proc/self/fd/%d/slirp.sock", dir.Fd())
-	}
 	args = append(args, strconv.Itoa(o.Pid), "eth0")
 	cmd, errb := command(Slirp4netns, args...)
-	cmd.Dir = o.StateDir
 	cmd.ExtraFiles = []*os.File{readyW, exitR}
 	n := &Network{cmd: cmd, stderr: errb, exitW: exitW}
 	err = cmd.Start()
@@ -144,38 +125,5 @@ func startSlirp(o Options) (*Network, error) {
 		n.Stop()
 		return nil, n.failed(Slirp4netns, err)
 	}
-	for _, p := range o.Ports {
-		if err := slirpForward(api, p); err != nil {
-			n.Stop()
-			return nil, err
-		}
-	}
 	return n, nil
-}
-
-func slirpForward(api string, p Port) error {
-	host := p.HostIP
-	if host == "" {
-		host = "0.0.0.0"
-	}
-	req := map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
-		"proto": p.Proto, "host_addr": host, "host_port": p.HostPort, "guest_addr": ContainerIP, "guest_port": p.ContainerPort}}
-	c, err := net.Dial("unix", api)
-	if err != nil {
-		return fmt.Errorf("publishing %s through slirp4netns: %w", p, err)
-	}
-	defer c.Close()
-	if err := json.NewEncoder(c).Encode(req); err != nil {
-		return fmt.Errorf("publishing %s through slirp4netns: %w", p, err)
-	}
-	var resp struct {
-		Error *struct{ Desc string } `json:"error"`
-	}
-	if err := json.NewDecoder(c).Decode(&resp); err != nil {
-		return fmt.Errorf("publishing %s through slirp4netns: %w", p, err)
-	}
-	if resp.Error != nil {
-		return fmt.Errorf("publishing %s through slirp4netns: %s", p, resp.Error.Desc)
-	}
-	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/netns"
 	"github.com/denproject/den/pull"
@@ -309,12 +310,16 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	if network != nil {
 		defer network.Stop()
 	}
+	ic.PortForwarder = network.ChildHalf()
 	err = json.NewEncoder(cw).Encode(ic)
+	if err == nil && ic.PortForwarder != nil {
+		err = network.Publish(exited(cmd.Process.Pid))
+	}
 	cw.Close()
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return 125, fmt.Errorf("sending the container config: %w", err)
+		return 125, fmt.Errorf("starting the container: %w", err)
 	}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, userns.ForwardedSignals...)
@@ -375,7 +380,12 @@ func (s *session) network(o *RunOptions, id string, pid int) (*netns.Network, er
 		return nil, err
 	}
 	s.g.debugf("network backend %s", backend)
-	n, err := netns.Start(netns.Options{Backend: backend, Pid: pid, Ports: ports, HostLoopback: loopback, StateDir: dir})
+	var log io.Writer
+	if s.g.Debug {
+		log = s.g.Stderr
+	}
+	n, err := netns.Start(netns.Options{Backend: backend, Pid: pid, Ports: ports, HostLoopback: loopback,
+		StateDir: dir, SocketDir: s.g.RunRoot, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -407,4 +417,16 @@ func (m *Meta) encode() string {
 func readFile(p string) string {
 	b, _ := os.ReadFile(p)
 	return string(b)
+}
+
+// exited closes when process pid ends, without reaping it.
+func exited(pid int) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		var info unix.Siginfo
+		for unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+		}
+		close(ch)
+	}()
+	return ch
 }

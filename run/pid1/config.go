@@ -57,6 +57,10 @@ type Config struct {
 	// first (e.g. /tmp:size=64m).
 	ReadOnly bool    `json:"readOnly,omitempty"`
 	Tmpfs    []Tmpfs `json:"tmpfs,omitempty"`
+	// PortForwarder, when set, is the child half of den's port forwarder
+	// (rootlesskit's builtin driver), which init serves from inside the
+	// network namespace; den closes the config pipe once it is connected.
+	PortForwarder map[string]string `json:"portForwarder,omitempty"`
 	// TTYGroup says whether gid 5 (tty) exists in the namespace.
 	TTYGroup bool `json:"ttyGroup,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -22,6 +23,11 @@ func Main() int {
 	if err := json.NewDecoder(f).Decode(&c); err != nil {
 		return fail(125, fmt.Errorf("reading the container config: %w", err))
 	}
+	if c.PortForwarder != nil {
+		go servePorts(c.PortForwarder)
+	}
+	// The end of the pipe says the network (and its forwarder) is ready.
+	_, _ = io.Copy(io.Discard, f)
 	f.Close()
 	// Signals that arrive during setup are kept for the command.
 	sigs := make(chan os.Signal, 32)

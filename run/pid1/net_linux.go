@@ -2,6 +2,10 @@ package pid1
 
 import (
 	"fmt"
+	"io"
+	"os"
+
+	"github.com/rootless-containers/rootlesskit/v3/pkg/port/builtin"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,4 +29,13 @@ func loopbackUp() error {
 		return fmt.Errorf("bringing up lo: %w", err)
 	}
 	return nil
+}
+
+// servePorts runs the child half of the port forwarder: for each
+// connection den accepts on the host it dials the container's port here,
+// inside the network namespace, and passes den the connected socket.
+func servePorts(opaque map[string]string) {
+	if err := builtin.NewChildDriver(io.Discard).RunChildDriver(opaque, nil, ""); err != nil {
+		fmt.Fprintf(os.Stderr, "den-init: published ports stopped: %v\n", err)
+	}
 }
