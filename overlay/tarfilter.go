@@ -31,11 +31,12 @@ type filter struct {
 	uids     map[uint32]struct{}
 	gids     map[uint32]struct{}
 	symlinks map[string]bool // paths made symlinks by this layer
+	present  map[string]bool // non-directory entries of this layer
 }
 
 func newFilter(ids uint32, maxSize int64, warn func(string)) *filter {
 	return &filter{ids: ids, maxSize: maxSize, warn: warn,
-		uids: map[uint32]struct{}{}, gids: map[uint32]struct{}{}, symlinks: map[string]bool{}}
+		uids: map[uint32]struct{}{}, gids: map[uint32]struct{}{}, symlinks: map[string]bool{}, present: map[string]bool{}}
 }
 
 func (f *filter) copy(w io.Writer, r io.Reader) error {
@@ -103,6 +104,11 @@ func (f *filter) check(hdr *tar.Header) (bool, error) {
 			return false, &EntryError{hdr.Name, "hard link " + err.Error()}
 		}
 		hdr.Linkname = target
+		// Each layer unpacks into a directory of its own: a link to a
+		// file of a lower layer has nothing to point at.
+		if !f.present[target] {
+			return false, &EntryError{hdr.Name, fmt.Sprintf("is a hard link to %q, which is not earlier in the same layer (hard links cannot cross layers)", target)}
+		}
 	case tar.TypeChar, tar.TypeBlock:
 		// Device nodes cannot be created in a user namespace; podman skips
 		// them too. The runtime /dev is a tmpfs with host devices bound in.
@@ -110,6 +116,7 @@ func (f *filter) check(hdr *tar.Header) (bool, error) {
 		return false, nil
 	}
 	delete(f.symlinks, name) // a later entry may replace the symlink
+	f.present[name] = hdr.Typeflag != tar.TypeDir
 	if hdr.Typeflag == tar.TypeSymlink {
 		f.symlinks[name] = true
 	}

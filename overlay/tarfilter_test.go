@@ -37,13 +37,14 @@ func filterRun(ids uint32, max int64, data []byte) (*filter, []string, error) {
 
 func TestFilterRefusesHostileEntries(t *testing.T) {
 	cases := map[string][]*tar.Header{
-		"climbs out":       {{Name: "../etc/passwd", Size: 1}},
-		"climbs out deep":  {{Name: "a/../../x", Size: 1}},
-		"absolute path":    {{Name: "/etc/passwd", Size: 1}},
-		"hard link out":    {{Name: "l", Typeflag: tar.TypeLink, Linkname: "../../etc/shadow"}},
-		"written through":  {{Name: "evil", Typeflag: tar.TypeSymlink, Linkname: "/etc"}, {Name: "evil/passwd", Size: 1}},
-		"whiteout dotdot":  {{Name: "dir/.wh..."}},
-		"whiteout nothing": {{Name: ".wh."}},
+		"climbs out":            {{Name: "../etc/passwd", Size: 1}},
+		"climbs out deep":       {{Name: "a/../../x", Size: 1}},
+		"absolute path":         {{Name: "/etc/passwd", Size: 1}},
+		"hard link out":         {{Name: "l", Typeflag: tar.TypeLink, Linkname: "../../etc/shadow"}},
+		"written through":       {{Name: "evil", Typeflag: tar.TypeSymlink, Linkname: "/etc"}, {Name: "evil/passwd", Size: 1}},
+		"whiteout dotdot":       {{Name: "dir/.wh..."}},
+		"link to a lower layer": {{Name: "l", Typeflag: tar.TypeLink, Linkname: "usr/bin/absent"}},
+		"whiteout nothing":      {{Name: ".wh."}},
 	}
 	for name, hs := range cases {
 		_, _, err := filterRun(65536, 0, tarOf(t, hs...))

@@ -4,9 +4,12 @@
 package run
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 
@@ -41,15 +44,25 @@ func (g *Global) fill() error {
 	if g.MaxLayerSize == 0 {
 		g.MaxLayerSize = DefaultMaxLayerSize
 	}
-	var err error
+	def, err := DataRoot()
 	if g.Root == "" {
-		if g.Root, err = DataRoot(); err != nil {
+		if err != nil {
 			return err
 		}
+		g.Root = def
+	}
+	if g.Root, err = filepath.Abs(g.Root); err != nil {
+		return err
 	}
 	if g.RunRoot == "" {
 		if g.RunRoot, err = RuntimeRoot(); err != nil {
 			return err
+		}
+		// Every store needs runtime state of its own: two stores sharing
+		// one would each see the other's mounts.
+		if g.Root != def {
+			sum := sha256.Sum256([]byte(g.Root))
+			g.RunRoot = filepath.Join(g.RunRoot, "root-"+hex.EncodeToString(sum[:6]))
 		}
 	}
 	// The libraries log through logrus; den reports their errors itself.

@@ -1,0 +1,76 @@
+#!/bin/sh
+# make bench: den against rootless podman and the kernel floor, measured in
+# one run as an unprivileged user. Not part of make test or CI.
+#
+# As root it creates the user "denbench" (with /etc/subuid and /etc/subgid
+# ranges), builds the Debian rootfs with debootstrap once (cached under
+# build/bench), and runs the driver as that user. As a user it runs the
+# driver directly; the Debian rootfs must then be cached already.
+set -eu
+cd "$(dirname "$0")/.."
+out=build/bench
+user=denbench
+runs=${BENCH_RUNS:-15}
+
+missing=""
+need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+need podman podman
+need runc runc
+need bwrap bubblewrap
+need debootstrap debootstrap
+need curl curl
+need unshare util-linux
+need newuidmap uidmap
+need slirp4netns slirp4netns
+need pasta passt
+need busybox busybox-static
+need /usr/bin/time time
+if [ -n "$missing" ]; then
+	echo "bench needs packages that are missing: apt-get install$missing" >&2
+	exit 1
+fi
+
+mkdir -p "$out"
+go build -trimpath -o "$out/denbench" ./bench/driver
+cp bin/den "$out/den"
+
+if [ ! -s "$out/debian.tar" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "bench: $out/debian.tar is missing; run make bench as root once (debootstrap needs root)" >&2
+		exit 1
+	fi
+	rm -rf "$out/rootfs"
+	echo "bench: debootstrap --variant=minbase bookworm (once)" >&2
+	debootstrap --variant=minbase bookworm "$out/rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$out/debootstrap.log" 2>&1 ||
+		{ tail -5 "$out/debootstrap.log" >&2; exit 1; }
+	tar --numeric-owner -C "$out/rootfs" -cf "$out/debian.tar.tmp" .
+	mv "$out/debian.tar.tmp" "$out/debian.tar"
+	rm -rf "$out/rootfs"
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	exec "$out/denbench" -den "$out/den" -debian "$out/debian.tar" -runs "$runs"
+fi
+
+# As root: the figures are taken as $user, with a subordinate id range.
+if ! id "$user" >/dev/null 2>&1; then
+	useradd --create-home --shell /bin/sh "$user"
+fi
+grep -q "^$user:" /etc/subuid || echo "$user:400000:65536" >>/etc/subuid
+grep -q "^$user:" /etc/subgid || echo "$user:400000:65536" >>/etc/subgid
+chmod 0666 /dev/net/tun
+home=$(getent passwd "$user" | cut -d: -f6)
+uid=$(id -u "$user")
+work="$home/bench"
+mkdir -p "$work"
+cp "$out/denbench" "$out/den" "$work/"
+cp "$out/debian.tar" "$work/debian.tar"
+chown -R "$user:" "$work"
+rundir=/tmp/denbench-run
+rm -rf "$rundir"
+mkdir -m 0700 "$rundir"
+chown "$user:" "$rundir"
+cd "$work"
+exec runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	HOME="$home" USER="$user" XDG_RUNTIME_DIR="$rundir" \
+	./denbench -den ./den -debian ./debian.tar -runs "$runs"
