@@ -94,6 +94,7 @@ func runInside(g *Global, o *RunOptions) error {
 		return err
 	}
 	defer s.close()
+	g.debugf("store open")
 	im, err := s.imageForRun(o)
 	if err != nil {
 		return err
@@ -111,11 +112,14 @@ func runInside(g *Global, o *RunOptions) error {
 		return err
 	}
 	meta := Meta{Image: o.Image, Args: args, Created: time.Now(), State: "running", Pid: os.Getpid()}
-	c, err := s.store.CreateContainer(o.Name, im.ID, meta.encode())
+	c, err := s.store.CreateContainer(o.Name, im.ID, meta.encode(), o.Rm)
 	if err != nil {
 		return err
 	}
+	g.debugf("container %s created", c.ID[:12])
 	code, err := s.start(c.ID, cfg.Config, args, o, &meta)
+	g.debugf("container exited with %d", code)
+	defer g.debugf("cleaned up")
 	if o.Rm || err != nil {
 		// A container den failed to start is not kept, --rm or not.
 		if rmErr := s.store.DeleteContainer(c.ID); rmErr != nil && err == nil {
@@ -184,6 +188,7 @@ func command(cfg v1.Config, o *RunOptions) ([]string, error) {
 // exit status.
 func (s *session) start(id string, cfg v1.Config, args []string, o *RunOptions, meta *Meta) (int, error) {
 	rootfs, err := s.store.Mount(id)
+	s.g.debugf("rootfs mounted")
 	if err != nil {
 		return 125, err
 	}
@@ -294,6 +299,7 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	err = cmd.Start()
+	s.g.debugf("init started")
 	sw.Close()
 	if err != nil {
 		cw.Close()
@@ -321,6 +327,7 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 		_ = cmd.Wait()
 		return 125, fmt.Errorf("starting the container: %w", err)
 	}
+	s.g.debugf("init configured")
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, userns.ForwardedSignals...)
 	defer signal.Stop(sigs)

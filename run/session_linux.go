@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -67,6 +69,7 @@ func (g *Global) fill() error {
 	}
 	// The libraries log through logrus; den reports their errors itself.
 	if g.Debug {
+		g.debugf("started (pid %d, in the namespace: %v)", os.Getpid(), userns.Inside())
 		logrus.SetLevel(logrus.DebugLevel)
 	} else {
 		logrus.SetLevel(logrus.PanicLevel)
@@ -78,11 +81,28 @@ func (g *Global) warnf(format string, args ...any) {
 	fmt.Fprintf(g.Stderr, "den: warning: "+format+"\n", args...)
 }
 
+// debugf prints a debug line stamped with the milliseconds since the
+// outer den started, so --debug shows where a run's time goes.
 func (g *Global) debugf(format string, args ...any) {
 	if g.Debug {
-		fmt.Fprintf(g.Stderr, "den: debug: "+format+"\n", args...)
+		fmt.Fprintf(g.Stderr, "den: debug: %6.1fms "+format+"\n", append([]any{sinceStart()}, args...)...)
 	}
 }
+
+const envStart = "_DEN_T0"
+
+// sinceStart is measured from the outer den's start, which re-executed
+// stages inherit through the environment.
+func sinceStart() float64 {
+	t0, err := strconv.ParseInt(os.Getenv(envStart), 10, 64)
+	if err != nil {
+		t0 = processStart.UnixNano()
+		os.Setenv(envStart, strconv.FormatInt(t0, 10))
+	}
+	return float64(time.Now().UnixNano()-t0) / 1e6
+}
+
+var processStart = time.Now()
 
 // reexec runs this same den command again inside the user namespace and
 // returns its exit status as an *ExitError, also for 0: the child did the
@@ -123,6 +143,7 @@ func (g *Global) enter() (*session, error) {
 	if !userns.Inside() {
 		return nil, g.reexec()
 	}
+	g.debugf("opening the store")
 	st, err := overlay.Open(overlay.Options{
 		Root:         g.Root,
 		RunRoot:      g.RunRoot,
