@@ -72,3 +72,5 @@ require (
 	golang.org/x/tools v0.49.0 // indirect
 	gvisor.dev/gvisor v0.0.0-20240916094835-a174eb65023f // indirect
 )
+
+replace github.com/google/gopacket => ./third_party/gopacket

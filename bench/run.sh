@@ -66,10 +66,12 @@ mkdir -p "$work"
 cp "$out/denbench" "$out/den" "$work/"
 cp "$out/debian.tar" "$work/debian.tar"
 chown -R "$user:" "$work"
+# A login's XDG_RUNTIME_DIR is a tmpfs (/run/user/UID); give the user one.
 rundir=/tmp/denbench-run
+if mountpoint -q "$rundir"; then umount "$rundir"; fi
 rm -rf "$rundir"
 mkdir -m 0700 "$rundir"
-chown "$user:" "$rundir"
+mount -t tmpfs -o "mode=0700,uid=$uid,size=256m" tmpfs "$rundir"
 cd "$work"
 exec runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME="$home" USER="$user" XDG_RUNTIME_DIR="$rundir" \

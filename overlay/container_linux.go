@@ -112,7 +112,7 @@ func (s *Store) RunDir(id string) (string, error) {
 
 // DeleteContainer unmounts the container and removes its layer and state.
 func (s *Store) DeleteContainer(id string) error {
-	_ = s.Unmount(id)
+	// Deleting the layer unmounts it first.
 	if err := s.s.DeleteContainer(id); err != nil && !errors.Is(err, storage.ErrContainerUnknown) {
 		return fmt.Errorf("removing container %s: %w", short(id), err)
 	}

@@ -126,6 +126,8 @@ func runInside(g *Global, o *RunOptions) error {
 			err = rmErr
 		}
 	} else {
+		// The mount went with the namespace; the store's count must follow.
+		_ = s.store.Unmount(c.ID)
 		meta.State, meta.ExitCode, meta.Pid = "exited", code, 0
 		_ = s.store.SetMetadata(c.ID, meta.encode())
 	}
@@ -284,6 +286,9 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"den-init"}
 	cmd.Env = []string{pid1.EnvInit + "=1"}
+	if s.g.Debug {
+		cmd.Env = append(cmd.Env, pid1.EnvStart+"="+os.Getenv(envStart))
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{cr, sw}
 	if o.Tty {
@@ -317,7 +322,12 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 		defer network.Stop()
 	}
 	ic.PortForwarder = network.ChildHalf()
-	err = json.NewEncoder(cw).Encode(ic)
+	if ic.Seccomp != nil {
+		ic.SeccompFilter, err = pid1.CompileSeccomp(ic.Seccomp)
+	}
+	if err == nil {
+		err = json.NewEncoder(cw).Encode(ic)
+	}
 	if err == nil && ic.PortForwarder != nil {
 		err = network.Publish(exited(cmd.Process.Pid))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/userns"
 )
 
@@ -89,7 +90,7 @@ func (g *Global) debugf(format string, args ...any) {
 	}
 }
 
-const envStart = "_DEN_T0"
+const envStart = pid1.EnvStart
 
 // sinceStart is measured from the outer den's start, which re-executed
 // stages inherit through the environment.

@@ -150,10 +150,14 @@ func writeMaps(p *Plan, pid int) error {
 		}
 		return nil
 	}
-	if err := runMapper(p.NewUIDMap, mapArgs(pid, p.UIDs)); err != nil {
-		return err
+	// The two helpers are independent: run them side by side.
+	gid := make(chan error, 1)
+	go func() { gid <- runMapper(p.NewGIDMap, mapArgs(pid, p.GIDs)) }()
+	uerr := runMapper(p.NewUIDMap, mapArgs(pid, p.UIDs))
+	if gerr := <-gid; uerr == nil {
+		return gerr
 	}
-	return runMapper(p.NewGIDMap, mapArgs(pid, p.GIDs))
+	return uerr
 }
 
 func runMapper(prog string, args []string) error {

@@ -11,7 +11,9 @@ import "os"
 // failure from the command's exit status. With a terminal, fd TTYFD is a
 // unix socket on which the pty master is sent to the outer den.
 const (
-	EnvInit  = "_DEN_INIT"
+	EnvInit = "_DEN_INIT"
+	// EnvStart, with --debug, is when the outer den started (Unix ns).
+	EnvStart = "_DEN_T0"
 	ConfigFD = 3
 	StatusFD = 4
 	TTYFD    = 5
@@ -48,7 +50,9 @@ type Config struct {
 	Caps       []uint   `json:"caps"`
 	LastCap    uint     `json:"lastCap"`
 	NoNewPrivs bool     `json:"noNewPrivs,omitempty"`
-	Seccomp    *Seccomp `json:"seccomp,omitempty"`
+	Seccomp    *Seccomp `json:"-"`
+	// SeccompFilter is Seccomp compiled by CompileSeccomp; what init loads.
+	SeccompFilter []byte `json:"seccompFilter,omitempty"`
 	// MaskedPaths are hidden (/dev/null or an empty read-only tmpfs);
 	// ReadonlyPaths are made read-only.
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`

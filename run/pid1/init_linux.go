@@ -8,14 +8,17 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // Main is the container init's whole life; it returns the exit status.
 func Main() int {
+	stamp("init running")
 	lockThread()
 	unix.CloseOnExec(StatusFD)
 	var c Config
@@ -40,9 +43,11 @@ func Main() int {
 			return fail(125, err)
 		}
 	}
+	stamp("config read")
 	if err := setupRootfs(&c); err != nil {
 		return fail(125, err)
 	}
+	stamp("rootfs ready")
 	if err := workdir(c.Cwd); err != nil {
 		return fail(125, err)
 	}
@@ -81,10 +86,13 @@ func Main() int {
 	if err != nil {
 		return fail(exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err))
 	}
+	stamp("command started")
 	if c.Tty {
 		stdio[0].Close()
 	}
-	return reap(proc.Pid, sigs)
+	code := reap(proc.Pid, sigs)
+	stamp("command exited")
+	return code
 }
 
 // forwarded are the signals passed on to the command, plus SIGCHLD for
@@ -202,4 +210,14 @@ func fail(code int, err error) int {
 		fmt.Fprintf(os.Stderr, "den: %v\n", err)
 	}
 	return code
+}
+
+// stamp prints a --debug timing line, in milliseconds since the outer den
+// started, when den passed that start time.
+func stamp(what string) {
+	t0, err := strconv.ParseInt(os.Getenv(EnvStart), 10, 64)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "den: debug: %6.1fms %s\n", float64(time.Now().UnixNano()-t0)/1e6, what)
 }

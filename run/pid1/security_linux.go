@@ -1,6 +1,7 @@
 package pid1
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"unsafe"
@@ -35,8 +36,8 @@ func restrict(c *Config) error {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
 	}
-	if c.Seccomp != nil {
-		return loadSeccomp(c.Seccomp)
+	if c.SeccompFilter != nil {
+		return loadSeccomp(c.SeccompFilter)
 	}
 	return nil
 }
@@ -66,6 +67,23 @@ func action(r SeccompRule) (seccomp.Action, error) {
 		return seccomp.ActionLog, nil
 	}
 	return 0, fmt.Errorf("seccomp action %q is not supported", r.Action)
+}
+
+// CompileSeccomp turns the filter into the classic BPF program init loads,
+// packed as the kernel's struct sock_filter array. den compiles it while
+// the init starts, so the init's critical path only loads it.
+func CompileSeccomp(s *Seccomp) ([]byte, error) {
+	raw, err := buildSeccomp(s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, 8*len(raw))
+	for _, r := range raw {
+		out = binary.NativeEndian.AppendUint16(out, r.Op)
+		out = append(out, r.Jt, r.Jf)
+		out = binary.NativeEndian.AppendUint32(out, r.K)
+	}
+	return out, nil
 }
 
 // buildSeccomp compiles the filter for this architecture; syscalls the
@@ -126,14 +144,14 @@ func buildSeccomp(s *Seccomp) ([]bpf.RawInstruction, error) {
 	return bpf.Assemble(insts)
 }
 
-func loadSeccomp(s *Seccomp) error {
-	raw, err := buildSeccomp(s)
-	if err != nil {
-		return err
+func loadSeccomp(packed []byte) error {
+	if len(packed) == 0 || len(packed)%8 != 0 {
+		return fmt.Errorf("loading the seccomp filter: %d bytes is not a program", len(packed))
 	}
-	filter := make([]unix.SockFilter, len(raw))
-	for i, r := range raw {
-		filter[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	filter := make([]unix.SockFilter, len(packed)/8)
+	for i := range filter {
+		b := packed[8*i:]
+		filter[i] = unix.SockFilter{Code: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	if err := unix.Prctl(unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, uintptr(unsafe.Pointer(&prog)), 0, 0); err != nil {
