@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -71,6 +72,7 @@ func (b *bench) pullFigures(im *images) {
 		for i := 0; i < b.pulls; i++ {
 			root := filepath.Join(b.work, "cold")
 			check(removeStore(b.den, root))
+			syscall.Sync()
 			r, err := command(b.denArgs(root, "pull", "-q", img.ref))
 			check(err)
 			f.add("den", ms(r.wall))
@@ -78,6 +80,7 @@ func (b *bench) pullFigures(im *images) {
 		}
 		for i := 0; i < b.pulls; i++ {
 			check(b.podman("rmi", "-af"))
+			syscall.Sync()
 			r, err := command([]string{"podman", "pull", "-q", img.ref})
 			check(err)
 			f.add("podman", ms(r.wall))
@@ -89,6 +92,7 @@ func (b *bench) pullFigures(im *images) {
 			for i := 0; i < b.pulls; i++ {
 				_ = os.RemoveAll(dir)
 				check(os.MkdirAll(dir, 0o755))
+				syscall.Sync()
 				r, err := command([]string{"sh", "-c", fmt.Sprintf("curl -sf %s | gzip -d | tar -x -C %s", im.debianBlob, dir)})
 				check(err)
 				f.add("curl|gzip|tar", ms(r.wall))

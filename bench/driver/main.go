@@ -26,6 +26,7 @@ func main() {
 	debian := flag.String("debian", "debian.tar", "uncompressed tar of a Debian minbase rootfs")
 	runs := flag.Int("runs", 15, "timed runs per run figure")
 	pulls := flag.Int("pulls", 5, "timed cold pulls per image")
+	serve := flag.Bool("serve", false, "only serve the images (for profiling by hand) until killed")
 	flag.Parse()
 	if os.Getuid() == 0 {
 		fail(fmt.Errorf("run as an unprivileged user (make bench does that when started as root)"))
@@ -40,6 +41,10 @@ func main() {
 	step("registry on 127.0.0.1 with busybox, Debian (1 and 6 layers) and 50 small images")
 	imgs, err := b.serveImages(*debian)
 	check(err)
+	if *serve {
+		fmt.Println(imgs.busybox, imgs.debian1, imgs.debian6, imgs.debianBlob)
+		select {}
+	}
 	step("podman configuration (runc, overlay, cgroupfs, file events)")
 	check(b.configurePodman())
 	check(b.podman("rmi", "-af"))

@@ -137,7 +137,7 @@ func (b *bench) configurePodman() error {
 	}
 	files := map[string]string{
 		"storage.conf": fmt.Sprintf("[storage]\ndriver = \"overlay\"\ngraphroot = %q\nrunroot = %q\n",
-			filepath.Join(home, ".local", "share", "containers", "storage"), filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "containers")),
+			filepath.Join(b.work, "podman"), filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "containers")),
 		"containers.conf": "[engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n",
 		"registries.conf": fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", b.reg),
 	}
