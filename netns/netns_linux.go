@@ -68,6 +68,9 @@ type Network struct {
 	once   sync.Once
 	fwd    *forwarder
 	ports  []Port
+	// published says ports were published: Stop then waits for the
+	// program to be gone, so the ports are free when den returns.
+	published bool
 }
 
 // tunPath is a variable so that tests can aim it at a fixture.
@@ -116,6 +119,7 @@ func Start(o Options) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.published = len(o.Ports) > 0
 	if len(o.Ports) > 0 && o.Backend != Pasta {
 		log := o.Log
 		if log == nil {
@@ -183,7 +187,10 @@ func (n *Network) failed(prog string, err error) error {
 	return fmt.Errorf("%s failed to start: %v: %s", prog, err, out)
 }
 
-// Stop ends the backend and waits for it.
+// Stop ends the backend. A program's exit tears its tap device down, which
+// costs the kernel an RCU grace period (20-40 ms): den does not wait for
+// that, unless ports were published, which must be free again when den
+// returns (a script may publish them again at once).
 func (n *Network) Stop() {
 	n.once.Do(func() {
 		if n.fwd != nil {
@@ -198,6 +205,10 @@ func (n *Network) Stop() {
 		if n.cmd == nil || n.cmd.Process == nil {
 			return
 		}
+		if !n.waitOnStop() {
+			_ = n.cmd.Process.Kill()
+			return
+		}
 		done := make(chan struct{})
 		go func() { _ = n.cmd.Wait(); close(done) }()
 		select {
@@ -208,6 +219,8 @@ func (n *Network) Stop() {
 		}
 	})
 }
+
+func (n *Network) waitOnStop() bool { return n.published }
 
 // waitRoute polls the namespace's routing table until the default route
 // the backend configures appears.

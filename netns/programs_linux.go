@@ -65,7 +65,13 @@ func startPasta(o Options) (*Network, error) {
 	}
 	// The reaping goroutine above owns the process now.
 	n.cmd = nil
-	n.stop = func() { _ = cmd.Process.Kill(); <-exited; unbind() }
+	n.stop = func() {
+		_ = cmd.Process.Kill()
+		if n.waitOnStop() {
+			<-exited
+		}
+		unbind()
+	}
 	return n, nil
 }
 
