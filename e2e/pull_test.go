@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"archive/tar"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,6 +276,62 @@ func TestLoadDockerArchiveAndOCILayout(t *testing.T) {
 	junk := filepath.Join(e.dir, "junk.tar")
 	os.WriteFile(junk, []byte("not a tar at all"), 0o644)
 	oneLineError(t, e.den("load", "-i", junk), "junk.tar")
+	// A docker save whose manifest names a layer the archive lacks.
+	holed := filepath.Join(e.dir, "holed.tar")
+	if err := dropTarEntry(tarPath, holed, ".tar.gz", ".tar"); err != nil {
+		t.Fatal(err)
+	}
+	before := e.ok("images", "--format", "json").stdout
+	oneLineError(t, e.den("load", "-i", holed), "holed.tar")
+	if after := e.ok("images", "--format", "json").stdout; after != before {
+		t.Fatalf("a failed load changed the store:\n%s\n%s", before, after)
+	}
+}
+
+// dropTarEntry copies a tar without its first entry whose name ends in
+// one of the suffixes other than manifest.json.
+func dropTarEntry(src, dst string, suffixes ...string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	tr, tw := tar.NewReader(in), tar.NewWriter(out)
+	dropped := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		skip := false
+		for _, suf := range suffixes {
+			if !dropped && strings.HasSuffix(h.Name, suf) && !strings.HasSuffix(h.Name, ".json") {
+				skip = true
+			}
+		}
+		if skip {
+			dropped = true
+			continue
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+	if !dropped {
+		return fmt.Errorf("no layer entry in %s", src)
+	}
+	return tw.Close()
 }
 
 func TestRmiRefusesImageInUse(t *testing.T) {

@@ -308,3 +308,28 @@ func TestRunBadInput(t *testing.T) {
 		t.Fatalf("failed runs left containers: %s", r.stdout)
 	}
 }
+
+func TestRunRefusesBadFlags(t *testing.T) {
+	e, ref := pulled(t)
+	cases := []struct {
+		args []string
+		says []string
+	}{
+		{[]string{"--tmpfs", "tmp"}, []string{"--tmpfs", "absolute"}},
+		{[]string{"--security-opt", "speed=max"}, []string{"--security-opt", "speed=max"}},
+		{[]string{"--env-file", filepath.Join(e.dir, "no-such.env")}, []string{"--env-file", "no-such.env"}},
+		{[]string{"-v", e.dir + ":/x:zz"}, []string{"zz"}},
+		{[]string{"-p", "80:80:80:80"}, []string{"-p"}},
+		{[]string{"--cap-add", "CAP_FLY"}, []string{"CAP_FLY"}},
+	}
+	for _, c := range cases {
+		r := e.den(append(append([]string{"run", "--rm"}, c.args...), ref, "true")...)
+		if r.code != 125 {
+			t.Errorf("den run %v: exit %d, want 125", c.args, r.code)
+		}
+		oneLineError(t, r, c.says...)
+	}
+	if r := e.ok("ps", "-a"); strings.Count(r.stdout, "\n") > 1 {
+		t.Fatalf("refused runs left containers behind:\n%s", r.stdout)
+	}
+}
