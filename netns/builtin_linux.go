@@ -27,7 +27,7 @@ const gatewayMAC = "5a:94:ef:e4:0c:dd"
 // namespace from a thread that enters it, and passes frames between the
 // tap and the stack over a datagram socket pair.
 func startBuiltin(o Options) (*Network, error) {
-	tap, err := createTap(o.Pid)
+	tap, err := createTap(o.Pid, !o.HostLoopback)
 	if err != nil {
 		return nil, err
 	}
@@ -98,10 +98,21 @@ func pump(dst io.Writer, src io.Reader) {
 	}
 }
 
-// createTap makes eth0 in the namespace of pid, addressed and routed, and
-// returns its file.
-func createTap(pid int) (*os.File, error) {
-	f, err := inNetns(pid, configureTap)
+// createTap makes eth0 in the namespace of pid, addressed and routed (and
+// the gateway's own address closed unless asked), and returns its file.
+// The tap is persistent, so closing it costs nothing: the kernel removes
+// it with the namespace, in the background. Unregistering it at close
+// held den up for an RCU grace period (about 30 ms) at every exit.
+func createTap(pid int, closeGW bool) (*os.File, error) {
+	f, err := inNetns(pid, true, func() (*os.File, error) {
+		f, err := configureTap()
+		if err == nil && closeGW {
+			if err = unreachableGateway(); err != nil {
+				f.Close()
+			}
+		}
+		return f, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("setting up the built-in network's eth0: %w", err)
 	}
@@ -113,7 +124,9 @@ func createTap(pid int) (*os.File, error) {
 // can never setns back. It must not exit either: a dying thread fires the
 // parent-death signal of every child it forked (the container init, pasta;
 // golang/go#27505), so it stays locked and parked for the rest of den's life.
-func inNetns(pid int, fn func() (*os.File, error)) (*os.File, error) {
+// With leave, it moves on to a new empty namespace of its own, so that it
+// does not keep the container's alive.
+func inNetns(pid int, leave bool, fn func() (*os.File, error)) (*os.File, error) {
 	type result struct {
 		f   *os.File
 		err error
@@ -134,6 +147,9 @@ func inNetns(pid int, fn func() (*os.File, error)) (*os.File, error) {
 			return
 		}
 		f, err := fn()
+		if leave {
+			_ = unix.Unshare(unix.CLONE_NEWNET)
+		}
 		ch <- result{f, err}
 		select {}
 	}()
@@ -155,6 +171,10 @@ func configureTap() (*os.File, error) {
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("creating the tap device: %w", err)
+	}
+	if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("making the tap device persistent: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "tap")
 	link, err := netlink.LinkByName("eth0")
@@ -183,10 +203,7 @@ func configureTap() (*os.File, error) {
 // closeGateway makes the gateway address unreachable from the container
 // (routing through it still works: that only needs its link address).
 func closeGateway(pid int) error {
-	_, err := inNetns(pid, func() (*os.File, error) {
-		_, dst, _ := net.ParseCIDR(Gateway + "/32")
-		return nil, netlink.RouteAdd(&netlink.Route{Dst: dst, Type: unix.RTN_UNREACHABLE})
-	})
+	_, err := inNetns(pid, false, func() (*os.File, error) { return nil, unreachableGateway() })
 	if err != nil {
 		return fmt.Errorf("closing the gateway address to the container: %w", err)
 	}
@@ -208,4 +225,9 @@ func hostResolver() string {
 		}
 	}
 	return ""
+}
+
+func unreachableGateway() error {
+	_, dst, _ := net.ParseCIDR(Gateway + "/32")
+	return netlink.RouteAdd(&netlink.Route{Dst: dst, Type: unix.RTN_UNREACHABLE})
 }

@@ -133,8 +133,8 @@ func Start(o Options) (*Network, error) {
 	}
 	// pasta's published ports arrive from the gateway's address when the
 	// client is on the host's loopback, so it stays routable then.
-	if o.HostLoopback || len(o.Ports) > 0 && o.Backend == Pasta {
-		return n, nil
+	if o.HostLoopback || len(o.Ports) > 0 && o.Backend == Pasta || o.Backend == Builtin {
+		return n, nil // the built-in stack closes it as it makes eth0
 	}
 	// Without host-gateway the gateway's address is a dead end inside the
 	// container: pasta would otherwise try it on the host's network. The
