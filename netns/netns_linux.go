@@ -66,6 +66,7 @@ type Network struct {
 	exitW  *os.File
 	stop   func()
 	once   sync.Once
+	opts   Options
 	fwd    *forwarder
 	ports  []Port
 	// published says ports were published: Stop then waits for the
@@ -93,9 +94,9 @@ func CheckTun() error {
 	return fmt.Errorf("opening /dev/net/tun: %w", err)
 }
 
-// Start starts the backend for the namespace and returns once the
-// container's interface is configured.
-func Start(o Options) (*Network, error) {
+// New checks the host and the published ports and prepares what the
+// container's init needs to know before the network starts (ChildHalf).
+func New(o Options) (*Network, error) {
 	if err := CheckTun(); err != nil {
 		return nil, err
 	}
@@ -104,51 +105,57 @@ func Start(o Options) (*Network, error) {
 			return nil, err
 		}
 	}
-	var n *Network
-	var err error
-	switch o.Backend {
-	case Pasta:
-		n, err = startPasta(o)
-	case Slirp4netns:
-		n, err = startSlirp(o)
-	case Builtin:
-		n, err = startBuiltin(o)
-	default:
-		return nil, fmt.Errorf("unknown network backend %q", o.Backend)
-	}
-	if err != nil {
-		return nil, err
-	}
-	n.published = len(o.Ports) > 0
+	n := &Network{opts: o, ports: o.Ports, published: len(o.Ports) > 0}
 	if len(o.Ports) > 0 && o.Backend != Pasta {
 		log := o.Log
 		if log == nil {
 			log = io.Discard
 		}
+		var err error
 		if n.fwd, err = newForwarder(o.SocketDir, log); err != nil {
-			n.Stop()
 			return nil, err
 		}
-		n.ports = o.Ports
 	}
+	return n, nil
+}
+
+// Backend names the program (or the built-in stack) serving the network.
+func (n *Network) Backend() string { return n.opts.Backend }
+
+// Start starts the backend for the namespace and returns once the
+// container's interface is configured. Stop the network even when Start
+// fails.
+func (n *Network) Start() error {
+	o := n.opts
+	var b *Network
+	var err error
+	switch o.Backend {
+	case Pasta:
+		b, err = startPasta(o)
+	case Slirp4netns:
+		b, err = startSlirp(o)
+	case Builtin:
+		b, err = startBuiltin(o)
+	default:
+		return fmt.Errorf("unknown network backend %q", o.Backend)
+	}
+	if err != nil {
+		return err
+	}
+	n.cmd, n.stderr, n.exitW, n.stop = b.cmd, b.stderr, b.exitW, b.stop
 	// pasta's published ports arrive from the gateway's address when the
 	// client is on the host's loopback, so it stays routable then.
 	if o.HostLoopback || len(o.Ports) > 0 && o.Backend == Pasta || o.Backend == Builtin {
-		return n, nil // the built-in stack closes it as it makes eth0
+		return nil // the built-in stack closes it as it makes eth0
 	}
 	// Without host-gateway the gateway's address is a dead end inside the
 	// container: pasta would otherwise try it on the host's network. The
 	// default route must exist first (slirp4netns adds it after it says
 	// it is ready).
 	if err := waitRoute(o.Pid, nil); err != nil {
-		n.Stop()
-		return nil, fmt.Errorf("%s: %w", o.Backend, err)
+		return fmt.Errorf("%s: %w", o.Backend, err)
 	}
-	if err := closeGateway(o.Pid); err != nil {
-		n.Stop()
-		return nil, err
-	}
-	return n, nil
+	return closeGateway(o.Pid)
 }
 
 // command prepares a backend program that dies with den (pdeathsig).

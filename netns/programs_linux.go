@@ -67,7 +67,7 @@ func startPasta(o Options) (*Network, error) {
 	n.cmd = nil
 	n.stop = func() {
 		_ = cmd.Process.Kill()
-		if n.waitOnStop() {
+		if len(o.Ports) > 0 { // see Stop
 			<-exited
 		}
 		unbind()

@@ -310,23 +310,24 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 		cw.Close()
 		return 125, fmt.Errorf("starting the container init: %w", err)
 	}
-	// The init waits for its config; the network is up before it gets it.
+	// The init sets the container up while the network comes up, and
+	// waits for the end of the config pipe to start the command.
 	network, err := s.network(o, id, cmd.Process.Pid)
-	if err != nil {
-		cw.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return 125, err
-	}
-	if network != nil {
-		defer network.Stop()
-	}
-	ic.PortForwarder = network.ChildHalf()
-	if ic.Seccomp != nil {
-		ic.SeccompFilter, err = pid1.CompileSeccomp(ic.Seccomp)
+	if err == nil {
+		if network != nil {
+			defer network.Stop()
+		}
+		ic.PortForwarder = network.ChildHalf()
+		if ic.Seccomp != nil {
+			ic.SeccompFilter, err = pid1.CompileSeccomp(ic.Seccomp)
+		}
 	}
 	if err == nil {
 		err = json.NewEncoder(cw).Encode(ic)
+	}
+	if err == nil && network != nil {
+		s.g.debugf("network backend %s", network.Backend())
+		err = network.Start()
 	}
 	if err == nil && ic.PortForwarder != nil {
 		err = network.Publish(exited(cmd.Process.Pid))
@@ -334,8 +335,13 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	cw.Close()
 	if err != nil {
 		_ = cmd.Process.Kill()
+		status, _ := io.ReadAll(sr)
 		_ = cmd.Wait()
-		return 125, fmt.Errorf("starting the container: %w", err)
+		// The init's own failure, if it had one, is the cause.
+		if code, serr := setupStatus(status); serr != nil {
+			return code, serr
+		}
+		return 125, err
 	}
 	s.g.debugf("init configured")
 	sigs := make(chan os.Signal, 16)
@@ -348,14 +354,8 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	}()
 	status, _ := io.ReadAll(sr)
 	err = cmd.Wait()
-	if len(status) > 0 {
-		var code int
-		var msg string
-		if _, serr := fmt.Sscanf(string(status), "%d", &code); serr != nil {
-			code = 125
-		}
-		_, msg, _ = strings.Cut(string(status), " ")
-		return code, &setupError{code: code, msg: msg}
+	if code, serr := setupStatus(status); serr != nil {
+		return code, serr
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -396,12 +396,11 @@ func (s *session) network(o *RunOptions, id string, pid int) (*netns.Network, er
 	if err != nil {
 		return nil, err
 	}
-	s.g.debugf("network backend %s", backend)
 	var log io.Writer
 	if s.g.Debug {
 		log = s.g.Stderr
 	}
-	n, err := netns.Start(netns.Options{Backend: backend, Pid: pid, Ports: ports, HostLoopback: loopback,
+	n, err := netns.New(netns.Options{Backend: backend, Pid: pid, Ports: ports, HostLoopback: loopback,
 		StateDir: dir, SocketDir: s.g.RunRoot, Log: log})
 	if err != nil {
 		return nil, err
@@ -446,4 +445,18 @@ func exited(pid int) <-chan struct{} {
 		close(ch)
 	}()
 	return ch
+}
+
+// setupStatus reads what the init wrote on its status pipe: nothing when
+// the command started, else "CODE message" about its own failure.
+func setupStatus(status []byte) (int, error) {
+	if len(status) == 0 {
+		return 0, nil
+	}
+	var code int
+	if _, err := fmt.Sscanf(string(status), "%d", &code); err != nil {
+		code = 125
+	}
+	_, msg, _ := strings.Cut(string(status), " ")
+	return code, &setupError{code: code, msg: msg}
 }

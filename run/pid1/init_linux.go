@@ -29,9 +29,6 @@ func Main() int {
 	if c.PortForwarder != nil {
 		go servePorts(c.PortForwarder)
 	}
-	// The end of the pipe says the network (and its forwarder) is ready.
-	_, _ = io.Copy(io.Discard, f)
-	f.Close()
 	// Signals that arrive during setup are kept for the command.
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, forwarded...)
@@ -69,6 +66,11 @@ func Main() int {
 			ambient = append(ambient, uintptr(cp))
 		}
 	}
+	// The end of the config pipe says the network (and its forwarder) is
+	// up: the container was set up meanwhile.
+	_, _ = io.Copy(io.Discard, f)
+	f.Close()
+	stamp("network ready")
 	if err := restrict(&c); err != nil {
 		return fail(125, err)
 	}
