@@ -102,14 +102,16 @@ func TestNetworkDefaultsAndNames(t *testing.T) {
 }
 
 // publishedServer starts a container serving on container port 80 (and
-// an echo server on 7) published on the host; it returns the host port.
-func publishedServer(t *testing.T, e *env, ref, backend string) (int, *exec.Cmd) {
+// an echo server on 7) published on the host; it returns the host ports.
+func publishedServer(t *testing.T, e *env, ref, backend string) (int, int, *exec.Cmd) {
 	t.Helper()
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := l.Addr().(*net.TCPAddr).Port
+	l2, _ := net.Listen("tcp", "127.0.0.1:0")
+	port, echo := l.Addr().(*net.TCPAddr).Port, l2.Addr().(*net.TCPAddr).Port
 	l.Close()
+	l2.Close()
 	cmd := e.command(t.Context(), "run", "--rm", "--network", backend,
-		"-p", fmt.Sprintf("127.0.0.1:%d:80", port), "-p", fmt.Sprintf("127.0.0.1:%d:7", port+1), ref,
+		"-p", fmt.Sprintf("127.0.0.1:%d:80", port), "-p", fmt.Sprintf("127.0.0.1:%d:7", echo), ref,
 		"sh", "-c", "httpd -p 80 -h /www && nc -ll -p 7 -e cat")
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
@@ -124,7 +126,7 @@ func publishedServer(t *testing.T, e *env, ref, backend string) (int, *exec.Cmd)
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if string(body) == "hello from den\n" {
-				return port, cmd
+				return port, echo, cmd
 			}
 		}
 		if time.Now().After(deadline) {
@@ -138,9 +140,9 @@ func TestNetworkPublishedPorts(t *testing.T) {
 	e, ref := pulled(t)
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
-			port, _ := publishedServer(t, e, ref, b)
+			port, echo, _ := publishedServer(t, e, ref, b)
 			// A 10 MB echo round trip through the published port is intact.
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port+1), 5*time.Second)
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", echo), 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,7 +244,7 @@ func TestNetworkProgramsDoNotLeak(t *testing.T) {
 			e.ok("run", "--rm", "--network", b, "-p", "80", ref, "true")
 			waitNoHelpers(t, "normal exit")
 			for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGKILL} {
-				_, cmd := publishedServer(t, e, ref, b)
+				_, _, cmd := publishedServer(t, e, ref, b)
 				if helpers() == 0 {
 					t.Fatalf("no %s running while the container runs", b)
 				}

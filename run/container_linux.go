@@ -71,10 +71,12 @@ func runOuter(g *Global, o *RunOptions) error {
 		defer term.close()
 		uo.ExtraFiles = []*os.File{term.remote}
 	}
+	g.debugf("entering the user namespace")
 	child, err := userns.Start(uo)
 	if err != nil {
 		return err
 	}
+	g.debugf("id maps written")
 	stop := child.ForwardSignals()
 	if term != nil {
 		term.remote.Close()

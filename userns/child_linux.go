@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,8 +15,9 @@ import (
 // Init runs the waiting stage of the handshake when this process is one; it
 // must be called from main before anything else reads the environment. In
 // the waiting stage it blocks until the parent has written the maps, then
-// re-executes den (it never returns). In the final stage it makes the mount
-// tree private to this namespace.
+// drops the ambient and inheritable capabilities it was started with and
+// goes on as the final stage, which makes the mount tree private to this
+// namespace.
 func Init() error {
 	switch os.Getenv(envStage) {
 	case "wait":
@@ -32,13 +34,14 @@ func Init() error {
 		sync.Close()
 		os.Setenv(envStage, "child")
 		os.Unsetenv(envSyncFD)
-		err = syscall.Exec("/proc/self/exe", os.Args, os.Environ())
-		fmt.Fprintf(os.Stderr, "den: re-executing inside the user namespace: %v\n", err)
-		os.Exit(125)
+		if err := dropCarriedCaps(); err != nil {
+			return err
+		}
+		fallthrough
 	case "child":
-		// Gaining capabilities at the re-exec cleared the parent-death
-		// signal: set it again, so that den killed outside takes this
-		// process (and the container under it) along.
+		// Raising capabilities may have cleared the parent-death signal:
+		// set it again, so that den killed outside takes this process (and
+		// the container under it) along.
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
 			return fmt.Errorf("setting the parent-death signal: %w", err)
 		}
@@ -90,4 +93,25 @@ func MappedIDs() uint32 {
 		}
 	}
 	return total
+}
+
+// dropCarriedCaps leaves the capabilities as an exec as root in the
+// namespace would: all permitted and effective, none inheritable or
+// ambient. Kept, those two sets would pass every capability to the
+// container's command past its bounding set. Capabilities belong to each
+// thread: the change is made on all of the runtime's threads at once.
+func dropCarriedCaps() error {
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); e != 0 {
+		return fmt.Errorf("clearing the ambient capabilities: %w (den must be built with CGO_ENABLED=0)", e)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("reading the capabilities: %w", err)
+	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
+	if _, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
+		return fmt.Errorf("clearing the inheritable capabilities: %w", e)
+	}
+	return nil
 }

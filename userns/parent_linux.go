@@ -44,8 +44,10 @@ type Child struct {
 
 // Start re-executes den with CLONE_NEWUSER|CLONE_NEWNS, writes its id maps
 // (newuidmap/newgidmap, or the one-uid map directly) and then releases it.
-// The child blocks on a pipe until then: an execve while still unmapped
-// would drop every capability.
+// The child blocks on a pipe until then. Its execve happens while it is
+// still unmapped, which would drop every capability: it keeps them as
+// ambient capabilities, raised between the clone and the exec, so that it
+// needs no second exec once mapped (that cost 3-4 ms per run).
 func Start(o Options) (*Child, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -76,9 +78,10 @@ func Start(o Options) (*Child, error) {
 		cmd.Env = append(cmd.Env, envSingle+"=1")
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		Setpgid:    o.Setpgid,
-		Pdeathsig:  syscall.SIGKILL,
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		Setpgid:     o.Setpgid,
+		Pdeathsig:   syscall.SIGKILL,
+		AmbientCaps: allCaps(),
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, cloneError(err)
@@ -191,4 +194,17 @@ func read(path string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// allCaps lists every capability the kernel knows.
+func allCaps() []uintptr {
+	last, err := strconv.Atoi(read("/proc/sys/kernel/cap_last_cap"))
+	if err != nil {
+		last = unix.CAP_LAST_CAP
+	}
+	caps := make([]uintptr, last+1)
+	for i := range caps {
+		caps[i] = uintptr(i)
+	}
+	return caps
 }
