@@ -65,7 +65,8 @@ func (b *bench) runFigures(im *images) {
 // one gzip stream: curl | gzip -d | tar -x of the one-layer blob.
 func (b *bench) pullFigures(im *images) {
 	for _, img := range []struct{ label, ref string }{
-		{"busybox", im.busybox}, {"debian 1 layer", im.debian1}, {"debian 6 layers", im.debian6},
+		{"busybox", im.busybox}, {"busybox multi-layer test image", im.multi},
+		{"debian 1 layer", im.debian1}, {"debian 6 layers", im.debian6},
 	} {
 		f := newFigure("cold pull "+img.label, "ms")
 		step(f.name)

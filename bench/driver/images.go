@@ -23,10 +23,10 @@ import (
 
 // images names what the registry serves.
 type images struct {
-	busybox, debian1, debian6 string
-	small                     []string
-	debianBlob                string // URL of the one-layer image's layer
-	rootfs                    string // busybox unpacked, for the floors
+	busybox, multi, debian1, debian6 string
+	small                            []string
+	debianBlob                       string // URL of the one-layer image's layer
+	rootfs                           string // busybox unpacked, for the floors
 }
 
 func (b *bench) serveImages(debianTar string) (*images, error) {
@@ -40,6 +40,7 @@ func (b *bench) serveImages(debianTar string) (*images, error) {
 	b.reg = l.Addr().String()
 	im := &images{
 		busybox: b.reg + "/bench/busybox:latest",
+		multi:   b.reg + "/bench/busybox:multilayer",
 		debian1: b.reg + "/bench/debian:1layer",
 		debian6: b.reg + "/bench/debian:6layers",
 	}
@@ -48,6 +49,13 @@ func (b *bench) serveImages(debianTar string) (*images, error) {
 		return nil, err
 	}
 	if err := push(im.busybox, bb); err != nil {
+		return nil, err
+	}
+	ml, err := testimage.MultiLayer()
+	if err != nil {
+		return nil, err
+	}
+	if err := push(im.multi, ml); err != nil {
 		return nil, err
 	}
 	layers, err := bb.Layers()
