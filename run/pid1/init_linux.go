@@ -33,6 +33,9 @@ func Main() int {
 	}
 	if c.PortForwarder != nil {
 		go servePorts(c.PortForwarder)
+		// Its socket and pipe are paths on the host: it must reach them
+		// before pivot_root. den ends the config pipe once it has.
+		waitNetwork(f)
 	}
 	if err := unix.Sethostname([]byte(c.Hostname)); err != nil {
 		return fail(125, fmt.Errorf("setting the hostname: %w", err))
@@ -64,8 +67,7 @@ func Main() int {
 	}
 	// The end of the config pipe says the network (and its forwarder) is
 	// up: the container was set up meanwhile.
-	_, _ = io.Copy(io.Discard, f)
-	f.Close()
+	waitNetwork(f)
 	stamp("network ready")
 	<-notified
 	if err := restrict(&c); err != nil {
@@ -218,4 +220,11 @@ func stamp(what string) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "den: debug: %6.1fms %s\n", float64(time.Now().UnixNano()-t0)/1e6, what)
+}
+
+// waitNetwork reads the config pipe to its end: den closes it once the
+// network (and its port forwarder) is up.
+func waitNetwork(f *os.File) {
+	_, _ = io.Copy(io.Discard, f)
+	f.Close()
 }
