@@ -27,6 +27,8 @@ const (
 	testSubCount  = 65536
 	envDenBinary  = "DEN_BIN"
 	envProbe      = "DEN_E2E_PROBE"
+	envFullDisk   = "DEN_E2E_FULL_DISK" // a tmpfs of fullDiskSize bytes, made by root
+	fullDiskSize  = 6 << 20
 	commandBudget = 90 * time.Second
 )
 
@@ -137,6 +139,16 @@ func runAsTestUser() (int, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return 0, err
 	}
+	// A small filesystem for the full-disk test: only root can mount it.
+	full := filepath.Join(dir, "full")
+	if err := os.Mkdir(full, 0o755); err != nil {
+		return 0, err
+	}
+	if err := syscall.Mount("tmpfs", full, "tmpfs", 0, fmt.Sprintf("size=%d,uid=%d,gid=%d,mode=0700", fullDiskSize, uid, gid)); err == nil {
+		defer syscall.Unmount(full, syscall.MNT_DETACH)
+	} else {
+		full = ""
+	}
 	cmd := exec.Command(bin, os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
 	cmd.Dir = tmp // the checkout may sit where the user cannot enter
@@ -144,6 +156,7 @@ func runAsTestUser() (int, error) {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + u.HomeDir, "USER=" + testUser, "LOGNAME=" + testUser,
 		"TMPDIR=" + tmp, envDenBinary + "=" + den, envProbe + "=" + probe,
+		envFullDisk + "=" + full,
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	err = cmd.Run()

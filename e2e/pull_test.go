@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/denproject/den/internal/testimage"
 )
 
 func imageRows(t *testing.T, e *env) []map[string]any {
@@ -366,4 +369,47 @@ func TestImageInspectPrintsConfig(t *testing.T) {
 		t.Fatalf("image inspect: %v: %s", err, r)
 	}
 	oneLineError(t, e.den("image", "inspect", "nosuch"), "nosuch", "no such image")
+}
+
+func TestPullOnFullDisk(t *testing.T) {
+	full := os.Getenv(envFullDisk)
+	if full == "" {
+		t.Skip("needs the small filesystem the harness mounts when started as root")
+	}
+	bb, _ := images(t)
+	big := make([]byte, 2*fullDiskSize) // random: gzip cannot shrink it
+	rand.Read(big)
+	l, err := testimage.Layer([]testimage.Entry{{Name: "big.bin", Body: string(big)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := bb.Layers()
+	img, err := testimage.Image([]string{"sh"}, base[0], l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRegistry(t)
+	bigRef := r.push(t, "test/big:latest", img)
+	smallRef := r.push(t, "test/busybox:latest", bb)
+
+	e := newEnv(t)
+	data, err := os.MkdirTemp(full, "data-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.data = data
+	res := e.den("pull", bigRef)
+	oneLineError(t, res, "no space left on device", "free space", "--root")
+	t.Logf("full disk: %s", res.stderr)
+	if !strings.Contains(res.stderr, "test/big") {
+		t.Fatalf("the error does not name the image: %s", res.stderr)
+	}
+	// Nothing half-written stays behind: the small image fits and runs.
+	if out := e.ok("images").stdout; strings.Contains(out, "test/big") {
+		t.Fatalf("a failed pull left an image:\n%s", out)
+	}
+	e.ok("pull", smallRef)
+	if out := e.ok("run", "--rm", "--network", "none", smallRef, "echo", "fits").stdout; out != "fits\n" {
+		t.Fatalf("the store does not work after a full disk: %q", out)
+	}
 }

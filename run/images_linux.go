@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -91,7 +92,17 @@ func imageDigest(img *pull.Image) string {
 }
 
 func (s *session) pull(ctx context.Context, r pull.Ref, plat pull.Platform, o PullOptions) (*pull.Image, error) {
-	return pull.Pull(ctx, r, s.sink(), pull.Options{Platform: plat, Jobs: o.Jobs, Progress: o.Progress})
+	img, err := pull.Pull(ctx, r, s.sink(), pull.Options{Platform: plat, Jobs: o.Jobs, Progress: o.Progress})
+	return img, s.diskFull(err)
+}
+
+// diskFull adds the fix to a full disk's error. The unpacking happens in
+// a helper process, so the cause arrives as text, not as an errno.
+func (s *session) diskFull(err error) error {
+	if err == nil || !errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "no space left on device") {
+		return err
+	}
+	return fmt.Errorf("%w; free space on the filesystem of %s (the image was not stored), or keep images elsewhere with --root DIR", err, s.g.Root)
 }
 
 func (s *session) sink() *storeSink {
@@ -118,6 +129,7 @@ func Load(g *Global, path string, o PullOptions) error {
 		return err
 	}
 	imgs, err := pull.Load(ctx, path, s.sink(), pull.Options{Platform: plat, Jobs: o.Jobs, Progress: o.Progress})
+	err = s.diskFull(err)
 	for _, img := range imgs {
 		n := img.Name
 		if n == "" {
