@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -251,6 +252,18 @@ func TestNetworkProgramsDoNotLeak(t *testing.T) {
 				cmd.Process.Signal(sig)
 				cmd.Wait()
 				waitNoHelpers(t, sig.String())
+			}
+			// What a killed den left (its container, the port forwarder's
+			// socket directory) goes with den rm.
+			var ps []struct{ ID string }
+			if err := json.Unmarshal([]byte(e.ok("ps", "-a", "--format", "json").stdout), &ps); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range ps {
+				e.ok("rm", "-f", c.ID)
+			}
+			if left, _ := filepath.Glob(filepath.Join(e.run, "den", "ports-*")); len(left) > 0 {
+				t.Fatalf("den rm left the port forwarder's directory: %v", left)
 			}
 		})
 	}

@@ -26,11 +26,8 @@ type forwarder struct {
 	quit   chan struct{}
 }
 
-func newForwarder(socketDir string, log io.Writer) (*forwarder, error) {
-	// The driver's unix socket path must stay under 108 bytes, which a
-	// container's run directory is not.
-	dir, err := os.MkdirTemp(socketDir, "p")
-	if err != nil {
+func newForwarder(dir string, log io.Writer) (*forwarder, error) {
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
 		return nil, fmt.Errorf("preparing the port forwarder: %w", err)
 	}
 	d, err := builtin.NewParentDriver(log, dir, false, "")

@@ -54,7 +54,8 @@ type Options struct {
 	// the gateway address (--add-host NAME:host-gateway).
 	HostLoopback bool
 	StateDir     string // the container's run directory
-	// SocketDir holds the port forwarder's socket: a short path.
+	// SocketDir is made to hold the port forwarder's socket and removed
+	// at Stop: a short path (a unix socket's is at most 108 bytes).
 	SocketDir string
 	Log       io.Writer // the forwarder's diagnostics (--debug)
 }

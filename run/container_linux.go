@@ -124,7 +124,7 @@ func runInside(g *Global, o *RunOptions) error {
 	defer g.debugf("cleaned up")
 	if o.Rm || err != nil {
 		// A container den failed to start is not kept, --rm or not.
-		if rmErr := s.store.DeleteContainer(c.ID); rmErr != nil && err == nil {
+		if rmErr := s.removeContainer(c); rmErr != nil && err == nil {
 			err = rmErr
 		}
 	} else {
@@ -403,7 +403,7 @@ func (s *session) network(o *RunOptions, id string, pid int) (*netns.Network, er
 		log = s.g.Stderr
 	}
 	n, err := netns.New(netns.Options{Backend: backend, Pid: pid, Ports: ports, HostLoopback: loopback,
-		StateDir: dir, SocketDir: s.g.RunRoot, Log: log})
+		StateDir: dir, SocketDir: s.portsDir(id), Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strings"
 	"time"
@@ -113,7 +114,15 @@ func Remove(g *Global, names []string, force bool, out io.Writer) error {
 }
 
 func (s *session) removeContainer(c *overlay.Container) error {
+	// Left behind when den was killed while publishing ports.
+	_ = os.RemoveAll(s.portsDir(c.ID))
 	return s.store.DeleteContainer(c.ID)
+}
+
+// portsDir holds the port forwarder's socket: under the runtime root, as
+// a container's own run directory makes too long a socket path.
+func (s *session) portsDir(id string) string {
+	return filepath.Join(s.g.RunRoot, "ports-"+id[:12])
 }
 
 // Unshare runs a host command inside den's user namespace, where the
