@@ -89,5 +89,5 @@ func (n *Network) Publish(exited <-chan struct{}) error {
 	if n == nil || n.fwd == nil {
 		return nil
 	}
-	return n.fwd.publish(n.ports, exited)
+	return n.fwd.publish(n.opts.Ports, exited)
 }

@@ -69,7 +69,6 @@ type Network struct {
 	once   sync.Once
 	opts   Options
 	fwd    *forwarder
-	ports  []Port
 	// published says ports were published: Stop then waits for the
 	// program to be gone, so the ports are free when den returns.
 	published bool
@@ -106,7 +105,7 @@ func New(o Options) (*Network, error) {
 			return nil, err
 		}
 	}
-	n := &Network{opts: o, ports: o.Ports, published: len(o.Ports) > 0}
+	n := &Network{opts: o, published: len(o.Ports) > 0}
 	if len(o.Ports) > 0 && o.Backend != Pasta {
 		log := o.Log
 		if log == nil {
@@ -213,7 +212,7 @@ func (n *Network) Stop() {
 		if n.cmd == nil || n.cmd.Process == nil {
 			return
 		}
-		if !n.waitOnStop() {
+		if !n.published {
 			_ = n.cmd.Process.Kill()
 			return
 		}
@@ -227,8 +226,6 @@ func (n *Network) Stop() {
 		}
 	})
 }
-
-func (n *Network) waitOnStop() bool { return n.published }
 
 // waitRoute polls the namespace's routing table until the default route
 // the backend configures appears.
