@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -332,4 +335,99 @@ func TestRunRefusesBadFlags(t *testing.T) {
 	if r := e.ok("ps", "-a"); strings.Count(r.stdout, "\n") > 1 {
 		t.Fatalf("refused runs left containers behind:\n%s", r.stdout)
 	}
+}
+
+func TestStopKillInspect(t *testing.T) {
+	e, ref := pulled(t)
+	// start runs den run in the background until the command prints
+	// "ready" (its traps are set by then).
+	start := func(args ...string) *exec.Cmd {
+		t.Helper()
+		cmd := e.command(t.Context(), append([]string{"run"}, args...)...)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		ready := make(chan bool, 1)
+		go func() {
+			line, _ := bufio.NewReader(out).ReadString('\n')
+			ready <- line == "ready\n"
+			io.Copy(io.Discard, out)
+		}()
+		select {
+		case ok := <-ready:
+			if !ok {
+				t.Fatalf("den run %v did not get ready", args)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("den run %v did not get ready", args)
+		}
+		return cmd
+	}
+	exitOf := func(cmd *exec.Cmd) int {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+			return cmd.ProcessState.ExitCode()
+		case <-time.After(15 * time.Second):
+			t.Fatal("den run did not end")
+			return 0
+		}
+	}
+
+	// stop: SIGTERM reaches the command; --rm still removes the container.
+	run := start("--rm", "--name", "s1", "--network", "none", ref, "sh", "-c", "echo ready; exec sleep 30")
+	if r := e.ok("stop", "s1"); r.stdout != "s1\n" {
+		t.Fatalf("den stop: %s", r)
+	}
+	if code := exitOf(run); code != 143 {
+		t.Fatalf("a stopped container's den run exits %d, want 143", code)
+	}
+	if strings.Contains(e.ok("ps", "-a").stdout, "s1") {
+		t.Fatal("den stop of a --rm container left it behind")
+	}
+
+	// stop of a command that ignores SIGTERM: SIGKILL after -t.
+	run = start("--name", "s2", "--network", "none", ref, "sh", "-c", `trap "" TERM; echo ready; while true; do sleep 0.1; done`)
+	t0 := time.Now()
+	e.ok("stop", "-t", "1", "s2")
+	if code := exitOf(run); code != 137 || time.Since(t0) > 8*time.Second {
+		t.Fatalf("stop -t 1 of a TERM-proof command: exit %d after %v, want 137 after about 1s", code, time.Since(t0))
+	}
+	e.ok("stop", "s2") // already stopped: not an error, as with docker
+
+	// kill -s: any signal reaches the command, whose status is den's.
+	run = start("--name", "k1", "--network", "none", ref, "sh", "-c", `trap "exit 42" USR1; echo ready; while true; do sleep 0.1; done`)
+	e.ok("kill", "-s", "USR1", "k1")
+	if code := exitOf(run); code != 42 {
+		t.Fatalf("kill -s USR1: den run exits %d, want 42", code)
+	}
+	var info []struct {
+		ID    string `json:"Id"`
+		Name  string `json:"Name"`
+		State struct {
+			Status   string
+			Running  bool
+			ExitCode int
+		}
+	}
+	if err := json.Unmarshal([]byte(e.ok("inspect", "k1").stdout), &info); err != nil || len(info) != 1 {
+		t.Fatalf("den inspect k1: %v %+v", err, info)
+	}
+	if info[0].Name != "k1" || info[0].State.Status != "exited" || info[0].State.Running || info[0].State.ExitCode != 42 {
+		t.Fatalf("den inspect k1: %+v", info[0])
+	}
+	oneLineError(t, e.den("kill", "k1"), "k1", "not running")
+	oneLineError(t, e.den("kill", "-s", "NOPE", "k1"), "NOPE")
+	oneLineError(t, e.den("inspect", "no-such-thing"), "no-such-thing")
+	if out := e.ok("inspect", ref).stdout; !strings.Contains(out, `"Cmd"`) {
+		t.Fatalf("den inspect of an image prints its config: %s", out)
+	}
+	e.ok("rm", "k1", "s2")
 }

@@ -70,6 +70,9 @@ func newRoot(g *run.Global) *cobra.Command {
 		newRun(g),
 		newPs(g),
 		newRm(g),
+		newKill(g),
+		newStop(g),
+		newInspect(g),
 		newUnshare(g),
 	)
 	return root

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/run"
+)
+
+func newKill(g *run.Global) *cobra.Command {
+	var signal string
+	cmd := &cobra.Command{
+		Use:   "kill [flags] CONTAINER [CONTAINER...]",
+		Short: "Send a signal to running containers (SIGKILL by default)",
+		Args:  minArgs(1, "at least one container"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sig, err := parseSignal(signal)
+			if err != nil {
+				return err
+			}
+			return run.Kill(g, args, sig, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVarP(&signal, "signal", "s", "KILL", "signal to send: a name (TERM, SIGHUP) or a number")
+	return cmd
+}
+
+func newStop(g *run.Global) *cobra.Command {
+	var seconds int
+	cmd := &cobra.Command{
+		Use:   "stop [flags] CONTAINER [CONTAINER...]",
+		Short: "Stop running containers: SIGTERM, then SIGKILL after a grace period",
+		Args:  minArgs(1, "at least one container"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if seconds < 0 {
+				return fmt.Errorf("invalid --time %d: use 0 or more seconds", seconds)
+			}
+			return run.Stop(g, args, time.Duration(seconds)*time.Second, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "seconds to wait before SIGKILL")
+	return cmd
+}
+
+func newInspect(g *run.Global) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect NAME|ID|IMAGE...",
+		Short: "Print containers (or images) as JSON",
+		Args:  minArgs(1, "at least one container or image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := run.Inspect(g, args)
+			cmd.OutOrStdout().Write(b)
+			return err
+		},
+	}
+}
+
+// parseSignal reads docker's spellings: KILL, SIGKILL, kill, 9.
+func parseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal %q: use a name such as TERM or KILL, or a number", s)
+}
