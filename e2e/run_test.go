@@ -431,3 +431,54 @@ func TestStopKillInspect(t *testing.T) {
 	}
 	e.ok("rm", "k1", "s2")
 }
+
+func TestDetachAndLogs(t *testing.T) {
+	e, ref := pulled(t)
+	// den run -d returns at once, its output closed (a caller reading
+	// $(den run -d ...) gets EOF), while the container runs on.
+	t0 := time.Now()
+	r := e.ok("run", "-d", "--name", "d1", "--network", "none", ref, "sh", "-c", "echo out; echo err >&2; sleep 30")
+	if took := time.Since(t0); took > 10*time.Second {
+		t.Fatalf("den run -d took %v", took)
+	}
+	id := strings.TrimSpace(r.stdout)
+	if len(id) != 64 || !isHex(id) || r.stdout != id+"\n" {
+		t.Fatalf("den run -d prints the container id alone: %q", r.stdout)
+	}
+	if !strings.Contains(e.ok("ps").stdout, "d1") {
+		t.Fatal("the detached container is not running")
+	}
+	var logs string
+	for deadline := time.Now().Add(10 * time.Second); logs != "out\nerr\n"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("den logs d1: %q", logs)
+		}
+		logs = e.ok("logs", "d1").stdout
+	}
+	e.ok("stop", "d1")
+	if r := e.ok("logs", "-f", "d1"); r.stdout != "out\nerr\n" {
+		t.Fatalf("den logs -f of a stopped container: %q", r.stdout)
+	}
+	if out := e.ok("inspect", id).stdout; !strings.Contains(out, `"ExitCode": 143`) {
+		t.Fatalf("den inspect after stop: %s", out)
+	}
+	e.ok("rm", "d1")
+
+	// With --rm the container goes when its command ends.
+	id = strings.TrimSpace(e.ok("run", "-d", "--rm", "--network", "none", ref, "true").stdout)
+	for deadline := time.Now().Add(10 * time.Second); strings.Contains(e.ok("ps", "-a").stdout, id[:12]); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("den run -d --rm left its container")
+		}
+	}
+	// A command that cannot start is den run -d's failure, as with docker.
+	r = e.den("run", "-d", "--network", "none", ref, "nosuchcommand")
+	if r.code != 127 {
+		t.Fatalf("den run -d of a missing command: exit %d", r.code)
+	}
+	oneLineError(t, r, "nosuchcommand")
+	e.ok("run", "--name", "fg", "--network", "none", ref, "true")
+	oneLineError(t, e.den("logs", "fg"), "fg", "-d")
+}
+
+func isHex(s string) bool { return strings.Trim(s, "0123456789abcdef") == "" }

@@ -47,10 +47,25 @@ func Run(g *Global, o *RunOptions) error {
 	if err := g.fill(); err != nil {
 		return err
 	}
-	if userns.Inside() {
-		return runInside(g, o)
+	takeDetached()
+	if o.Detach && detached == nil && !userns.Inside() {
+		return runDetached(g)
 	}
-	return runOuter(g, o)
+	if o.Detach {
+		// No terminal in the background, and nothing to read stdin from.
+		o.Tty, o.Interactive = false, false
+	}
+	var err error
+	if userns.Inside() {
+		err = runInside(g, o)
+	} else {
+		err = runOuter(g, o)
+	}
+	var ee *ExitError
+	if !errors.As(err, &ee) {
+		reportDetached("", err)
+	}
+	return err
 }
 
 func runOuter(g *Global, o *RunOptions) error {
@@ -61,6 +76,11 @@ func runOuter(g *Global, o *RunOptions) error {
 	uo := userns.Options{Plan: plan, Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Setpgid: true}
 	if o.Interactive {
 		uo.Stdin = os.Stdin
+	}
+	if detached != nil {
+		// The namespace child reports, on its fd 3.
+		uo.ExtraFiles = []*os.File{detached}
+		uo.Env = append(uo.Env, envDetach+"=3")
 	}
 	var term *terminal
 	if o.Tty {
@@ -75,6 +95,10 @@ func runOuter(g *Global, o *RunOptions) error {
 	child, err := userns.Start(uo)
 	if err != nil {
 		return err
+	}
+	if detached != nil { // the child has it now
+		detached.Close()
+		detached = nil
 	}
 	g.debugf("id maps written")
 	stop := child.ForwardSignals()
@@ -292,6 +316,18 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 		cmd.Env = append(cmd.Env, pid1.EnvStart+"="+os.Getenv(envStart))
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if detached != nil {
+		logPath, err := s.logFile(id)
+		if err != nil {
+			return 125, err
+		}
+		log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return 125, fmt.Errorf("opening the container's log: %w", err)
+		}
+		defer log.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, log, log
+	}
 	cmd.ExtraFiles = []*os.File{cr, sw}
 	if o.Tty {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(ttyFD, "tty-socket"))
@@ -355,8 +391,11 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 		}
 	}()
 	status, _ := io.ReadAll(sr)
+	code, serr := setupStatus(status)
+	// The status pipe ends when the command starts (or init fails).
+	reportDetached(id, serr)
 	err = cmd.Wait()
-	if code, serr := setupStatus(status); serr != nil {
+	if serr != nil {
 		return code, serr
 	}
 	var ee *exec.ExitError

@@ -20,6 +20,7 @@ type RunOptions struct {
 	Interactive bool
 	Tty         bool
 	Rm          bool
+	Detach      bool // -d: run in the background, output to `den logs`
 	Name        string
 	Env         []string
 	EnvFiles    []string

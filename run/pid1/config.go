@@ -6,8 +6,8 @@ package pid1
 import "os"
 
 // EnvInit marks the process as the container init. The configuration
-// arrives as JSON on fd ConfigFD. A setup failure is written to StatusFD
-// (which closes unread when the command starts), so den can tell its own
+// arrives as JSON on fd ConfigFD. A setup failure is written to StatusFD,
+// which init closes unwritten once the command has started, so den can tell its own
 // failure from the command's exit status. With a terminal, fd TTYFD is a
 // unix socket on which the pty master is sent to the outer den.
 const (

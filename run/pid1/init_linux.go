@@ -87,6 +87,8 @@ func Main() int {
 		return fail(exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err))
 	}
 	stamp("command started")
+	// The end of the status pipe tells den the command runs.
+	unix.Close(StatusFD)
 	if c.Tty {
 		stdio[0].Close()
 	}

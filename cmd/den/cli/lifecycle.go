@@ -74,3 +74,17 @@ func parseSignal(s string) (unix.Signal, error) {
 	}
 	return 0, fmt.Errorf("invalid signal %q: use a name such as TERM or KILL, or a number", s)
 }
+
+func newLogs(g *run.Global) *cobra.Command {
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "logs [flags] CONTAINER",
+		Short: "Print the output of a container started with -d",
+		Args:  exactArgs(1, "one container"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run.Logs(g, args[0], follow, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the container stops")
+	return cmd
+}

@@ -73,6 +73,7 @@ func newRoot(g *run.Global) *cobra.Command {
 		newKill(g),
 		newStop(g),
 		newInspect(g),
+		newLogs(g),
 		newUnshare(g),
 	)
 	return root

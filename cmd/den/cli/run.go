@@ -38,6 +38,7 @@ func newRun(g *run.Global) *cobra.Command {
 	f.BoolVarP(&o.Interactive, "interactive", "i", false, "keep stdin open and connected to the command")
 	f.BoolVarP(&o.Tty, "tty", "t", false, "allocate a pseudo-terminal")
 	f.BoolVar(&o.Rm, "rm", false, "remove the container when it exits")
+	f.BoolVarP(&o.Detach, "detach", "d", false, "run in the background and print the container id (output: den logs)")
 	f.StringVar(&o.Name, "name", "", "name the container")
 	f.StringArrayVarP(&o.Env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy den's)")
 	f.StringArrayVar(&o.EnvFiles, "env-file", nil, "read environment variables from a file")
