@@ -482,3 +482,46 @@ func TestDetachAndLogs(t *testing.T) {
 }
 
 func isHex(s string) bool { return strings.Trim(s, "0123456789abcdef") == "" }
+
+func TestPrune(t *testing.T) {
+	bb, multi := images(t)
+	reg := newRegistry(t)
+	ref := reg.push(t, "test/busybox:latest", bb)
+	e := newEnv(t)
+	// The tag moves to another image: the first is left without a name.
+	moving := reg.push(t, "test/moving:latest", multi)
+	e.ok("pull", "-q", moving)
+	reg.push(t, "test/moving:latest", bb)
+	e.ok("pull", "-q", moving)
+	e.ok("pull", "-q", ref)
+	if out := e.ok("images").stdout; !strings.Contains(out, "<none>") {
+		t.Fatalf("the re-pulled tag left no unnamed image:\n%s", out)
+	}
+	e.ok("run", "--name", "stopped", "--network", "none", ref, "true")
+	e.ok("run", "-d", "--name", "running", "--network", "none", ref, "sleep", "30")
+
+	r := e.ok("prune")
+	if strings.Count(r.stdout, "Deleted container:") != 1 || strings.Count(r.stdout, "Deleted image:") != 1 {
+		t.Fatalf("den prune removes the stopped container and the unnamed image:\n%s", r.stdout)
+	}
+	ps := e.ok("ps", "-a").stdout
+	if strings.Contains(ps, "stopped") || !strings.Contains(ps, "running") {
+		t.Fatalf("after den prune:\n%s", ps)
+	}
+	if out := e.ok("images").stdout; strings.Contains(out, "<none>") || !strings.Contains(out, "test/busybox") {
+		t.Fatalf("after den prune:\n%s", out)
+	}
+	// -a spares what a running container uses, and takes the rest.
+	e.ok("prune", "-a")
+	if out := e.ok("images").stdout; !strings.Contains(out, "test/busybox") {
+		t.Fatalf("den prune -a removed an image in use:\n%s", out)
+	}
+	e.ok("stop", "-t", "0", "running")
+	e.ok("prune", "-a")
+	if out := e.ok("images", "--format", "json").stdout; strings.TrimSpace(out) != "[]" {
+		t.Fatalf("den prune -a left images: %s", out)
+	}
+	if out := e.ok("run", "--rm", "--network", "none", ref, "echo", "again").stdout; out != "again\n" {
+		t.Fatalf("the store does not work after den prune: %q", out)
+	}
+}

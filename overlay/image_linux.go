@@ -58,12 +58,15 @@ func (s *Store) PutImage(spec ImageSpec) error {
 		opts.BigData = append(opts.BigData, storage.ImageBigDataOption{Key: keyManifest, Data: spec.Manifest, Digest: digest.Digest(spec.Digest)})
 		opts.Digest = digest.Digest(spec.Digest)
 	}
-	_, err := s.s.CreateImage(spec.ID, spec.Names, spec.TopLayer, "", opts)
-	if errors.Is(err, storage.ErrDuplicateID) {
-		return s.s.AddNames(spec.ID, spec.Names)
-	}
-	if err != nil {
+	// Created first and named after: a name (a tag that moved to this new
+	// image) is taken from the image that had it, which CreateImage would
+	// refuse. The old image keeps its name until the new one has it.
+	_, err := s.s.CreateImage(spec.ID, nil, spec.TopLayer, "", opts)
+	if err != nil && !errors.Is(err, storage.ErrDuplicateID) {
 		return fmt.Errorf("recording image %s: %w", short(spec.ID), err)
+	}
+	if err := s.s.AddNames(spec.ID, spec.Names); err != nil {
+		return fmt.Errorf("tagging image %s: %w", short(spec.ID), err)
 	}
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -347,6 +349,10 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	if err != nil {
 		cw.Close()
 		return 125, fmt.Errorf("starting the container init: %w", err)
+	}
+	// For den stop and den kill, from other shells.
+	if dir, err := s.store.RunDir(id); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, initPidFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
 	}
 	// The init sets the container up while the network comes up, and
 	// waits for the end of the config pipe to start the command.

@@ -150,3 +150,47 @@ func Unshare(g *Global, args []string) error {
 	}
 	return err
 }
+
+// Prune is `den prune`: it removes every stopped container and every image
+// left without a name that no container uses (what a re-pulled tag left
+// behind); with all, every image no container uses.
+func Prune(g *Global, all bool, out io.Writer) error {
+	s, err := g.enter()
+	if s == nil {
+		return err
+	}
+	defer s.close()
+	cs, err := s.store.Containers()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	used := map[string]bool{}
+	for i := range cs {
+		if meta(&cs[i]).State == "running" {
+			used[cs[i].ImageID] = true
+			continue
+		}
+		if err := s.removeContainer(&cs[i]); err != nil {
+			errs = append(errs, err)
+			used[cs[i].ImageID] = true
+			continue
+		}
+		fmt.Fprintf(out, "Deleted container: %s\n", cs[i].ID[:12])
+	}
+	imgs, err := s.store.Images()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, im := range imgs {
+		if used[im.ID] || len(im.Names) > 0 && !all {
+			continue
+		}
+		if err := s.store.RemoveImage(im.ID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(out, "Deleted image: %s\n", im.ID[:12])
+	}
+	return errors.Join(errs...)
+}

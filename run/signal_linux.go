@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/overlay"
 )
 
 // Kill is `den kill`: the signal goes to the container's init, which
@@ -19,8 +21,11 @@ import (
 // den that runs the container then records the end and, with --rm,
 // removes it, as after any exit.
 func Kill(g *Global, names []string, sig unix.Signal, out io.Writer) error {
-	return eachRunning(g, names, out, func(n string, m Meta) error {
-		return signalInit(n, m.Pid, sig)
+	return eachContainer(g, names, out, func(s *session, n string, c *overlay.Container, m Meta) error {
+		if m.State != "running" {
+			return fmt.Errorf("%s: container is not running", n)
+		}
+		return s.signalInit(n, c.ID, m.Pid, sig)
 	})
 }
 
@@ -28,19 +33,18 @@ func Kill(g *Global, names []string, sig unix.Signal, out io.Writer) error {
 // the den that runs the container to finish (and clean up). A stopped
 // container is not an error, as with docker.
 func Stop(g *Global, names []string, timeout time.Duration, out io.Writer) error {
-	return eachContainer(g, names, out, func(n string, m Meta) error {
+	return eachContainer(g, names, out, func(s *session, n string, c *overlay.Container, m Meta) error {
 		if m.State != "running" {
 			return nil
 		}
-		if err := signalInit(n, m.Pid, unix.SIGTERM); err != nil {
+		if err := s.signalInit(n, c.ID, m.Pid, unix.SIGTERM); err != nil {
 			return err
 		}
 		if waitGone(m.Pid, timeout) {
 			return nil
 		}
-		if err := signalInit(n, m.Pid, unix.SIGKILL); err != nil && alive(m.Pid) {
-			return err
-		}
+		// The init may have ended meanwhile; only the outcome counts.
+		_ = s.signalInit(n, c.ID, m.Pid, unix.SIGKILL)
 		if !waitGone(m.Pid, 10*time.Second) {
 			return fmt.Errorf("%s: still running 10s after SIGKILL", n)
 		}
@@ -48,18 +52,9 @@ func Stop(g *Global, names []string, timeout time.Duration, out io.Writer) error
 	})
 }
 
-func eachRunning(g *Global, names []string, out io.Writer, fn func(string, Meta) error) error {
-	return eachContainer(g, names, out, func(n string, m Meta) error {
-		if m.State != "running" {
-			return fmt.Errorf("%s: container is not running", n)
-		}
-		return fn(n, m)
-	})
-}
-
 // eachContainer applies fn to each named container and prints the names
 // it succeeded for, as docker does.
-func eachContainer(g *Global, names []string, out io.Writer, fn func(string, Meta) error) error {
+func eachContainer(g *Global, names []string, out io.Writer, fn func(*session, string, *overlay.Container, Meta) error) error {
 	s, err := g.enter()
 	if s == nil {
 		return err
@@ -69,7 +64,7 @@ func eachContainer(g *Global, names []string, out io.Writer, fn func(string, Met
 	for _, n := range names {
 		c, err := s.store.FindContainer(n)
 		if err == nil {
-			err = fn(n, meta(c))
+			err = fn(s, n, c, meta(c))
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -80,10 +75,10 @@ func eachContainer(g *Global, names []string, out io.Writer, fn func(string, Met
 	return errors.Join(errs...)
 }
 
-// signalInit finds the container's init among the children of the den
-// that runs it (pid), and signals it.
-func signalInit(name string, pid int, sig unix.Signal) error {
-	init, err := initOf(pid)
+// signalInit signals the container's init, whose pid the den that runs
+// the container (pid) recorded in the container's run directory.
+func (s *session) signalInit(name, id string, pid int, sig unix.Signal) error {
+	init, err := s.initOf(id, pid)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -93,20 +88,27 @@ func signalInit(name string, pid int, sig unix.Signal) error {
 	return nil
 }
 
-func initOf(pid int) (int, error) {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, t := range tasks {
-		b, _ := os.ReadFile(t)
-		for _, f := range strings.Fields(string(b)) {
-			child, _ := strconv.Atoi(f)
-			cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", child))
-			if string(cmd) == "den-init\x00" {
-				return child, nil
+// initOf reads the init's pid and checks that it is still the child of
+// the den that runs the container (pids are reused).
+func (s *session) initOf(id string, pid int) (int, error) {
+	dir, err := s.store.RunDir(id)
+	if err == nil {
+		var b []byte
+		if b, err = os.ReadFile(filepath.Join(dir, initPidFile)); err == nil {
+			init, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", init))
+			for _, line := range strings.Split(string(status), "\n") {
+				if ppid, ok := strings.CutPrefix(line, "PPid:"); ok && strings.TrimSpace(ppid) == strconv.Itoa(pid) {
+					return init, nil
+				}
 			}
 		}
 	}
 	return 0, fmt.Errorf("container is not running (no init under den process %d)", pid)
 }
+
+// initPidFile, in the container's run directory, holds the init's pid.
+const initPidFile = "init.pid"
 
 func waitGone(pid int, timeout time.Duration) bool {
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -88,3 +88,17 @@ func newLogs(g *run.Global) *cobra.Command {
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the container stops")
 	return cmd
 }
+
+func newPrune(g *run.Global) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "prune [flags]",
+		Short: "Remove stopped containers and unnamed unused images",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run.Prune(g, all, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "also remove named images no container uses")
+	return cmd
+}

@@ -74,6 +74,7 @@ func newRoot(g *run.Global) *cobra.Command {
 		newStop(g),
 		newInspect(g),
 		newLogs(g),
+		newPrune(g),
 		newUnshare(g),
 	)
 	return root
