@@ -366,8 +366,10 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 			ic.SeccompFilter, err = pid1.CompileSeccomp(ic.Seccomp)
 		}
 	}
+	sent := false
 	if err == nil {
 		err = json.NewEncoder(cw).Encode(ic)
+		sent = err == nil
 	}
 	if err == nil && network != nil {
 		s.g.debugf("network backend %s", network.Backend())
@@ -376,17 +378,19 @@ func (s *session) init(ic *pid1.Config, o *RunOptions, id string) (int, error) {
 	if err == nil && ic.PortForwarder != nil {
 		err = network.Publish(exited(cmd.Process.Pid))
 	}
-	cw.Close()
 	if err != nil {
+		// Killed before its config pipe ends, the init has nothing to say
+		// of its own unless it failed on a config it had.
 		_ = cmd.Process.Kill()
+		cw.Close()
 		status, _ := io.ReadAll(sr)
 		_ = cmd.Wait()
-		// The init's own failure, if it had one, is the cause.
-		if code, serr := setupStatus(status); serr != nil {
+		if code, serr := setupStatus(status); sent && serr != nil {
 			return code, serr
 		}
 		return 125, err
 	}
+	cw.Close()
 	s.g.debugf("init configured")
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, userns.ForwardedSignals...)
