@@ -69,9 +69,6 @@ type Network struct {
 	once   sync.Once
 	opts   Options
 	fwd    *forwarder
-	// published says ports were published: Stop then waits for the
-	// program to be gone, so the ports are free when den returns.
-	published bool
 }
 
 // tunPath is a variable so that tests can aim it at a fixture.
@@ -105,7 +102,7 @@ func New(o Options) (*Network, error) {
 			return nil, err
 		}
 	}
-	n := &Network{opts: o, published: len(o.Ports) > 0}
+	n := &Network{opts: o}
 	if len(o.Ports) > 0 && o.Backend != Pasta {
 		log := o.Log
 		if log == nil {
@@ -212,7 +209,7 @@ func (n *Network) Stop() {
 		if n.cmd == nil || n.cmd.Process == nil {
 			return
 		}
-		if !n.published {
+		if len(n.opts.Ports) == 0 {
 			_ = n.cmd.Process.Kill()
 			return
 		}

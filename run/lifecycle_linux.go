@@ -83,34 +83,15 @@ func Ps(g *Global, all bool) ([]PsRow, error) {
 // Remove is `den rm`: a running container is refused unless force, which
 // kills it first.
 func Remove(g *Global, names []string, force bool, out io.Writer) error {
-	s, err := g.enter()
-	if s == nil {
-		return err
-	}
-	defer s.close()
-	var errs []error
-	for _, n := range names {
-		c, err := s.store.FindContainer(n)
-		if err == nil {
-			m := meta(c)
-			if m.State == "running" {
-				if !force {
-					err = fmt.Errorf("%s: container is running; stop it first or use den rm -f", n)
-				} else {
-					_ = unix.Kill(m.Pid, unix.SIGKILL)
-				}
+	return eachContainer(g, names, out, func(s *session, n string, c *overlay.Container, m Meta) error {
+		if m.State == "running" {
+			if !force {
+				return fmt.Errorf("%s: container is running; stop it first or use den rm -f", n)
 			}
+			_ = unix.Kill(m.Pid, unix.SIGKILL)
 		}
-		if err == nil {
-			err = s.removeContainer(c)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintln(out, n)
-	}
-	return errors.Join(errs...)
+		return s.removeContainer(c)
+	})
 }
 
 func (s *session) removeContainer(c *overlay.Container) error {

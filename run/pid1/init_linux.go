@@ -65,9 +65,11 @@ func Main() int {
 	if err != nil {
 		return fail(exitCodeFor(err), err)
 	}
-	// The end of the config pipe says the network (and its forwarder) is
-	// up: the container was set up meanwhile.
-	waitNetwork(f)
+	// The end of the config pipe says the network is up: the container
+	// was set up meanwhile (with a forwarder, init waited above).
+	if c.PortForwarder == nil {
+		waitNetwork(f)
+	}
 	stamp("network ready")
 	<-notified
 	if err := restrict(&c); err != nil {
