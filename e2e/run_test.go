@@ -425,6 +425,8 @@ func TestStopKillInspect(t *testing.T) {
 	}
 	oneLineError(t, e.den("kill", "k1"), "k1", "not running")
 	oneLineError(t, e.den("kill", "-s", "NOPE", "k1"), "NOPE")
+	oneLineError(t, e.den("stop", "-t", "-1", "k1"), "--time")
+	oneLineError(t, e.den("logs", "no-such-container"), "no-such-container")
 	oneLineError(t, e.den("inspect", "no-such-thing"), "no-such-thing")
 	if out := e.ok("inspect", ref).stdout; !strings.Contains(out, `"Cmd"`) {
 		t.Fatalf("den inspect of an image prints its config: %s", out)
