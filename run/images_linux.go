@@ -1,87 +1,96 @@
 package run
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/pull"
 )
 
-// PullOptions are `den pull`'s flags.
+// PullOptions are `den pull`'s and `den load`'s flags.
 type PullOptions struct {
-	Platform string
-	Insecure bool
-	Jobs     int
-	Quiet    bool
-	Out      io.Writer
-	Progress func(pull.Event) // nil: no progress
+	Platform string `json:"platform,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
+	Jobs     int    `json:"jobs,omitempty"`
+	Quiet    bool   `json:"quiet,omitempty"`
+	// Progress draws a pull's progress; nil: none.
+	Progress func(pull.Event) `json:"-"`
+	// Report says whether the child sends progress at all.
+	Report bool `json:"report,omitempty"`
 }
 
-// interruptible cancels ctx on SIGINT or SIGTERM, which the outer den
-// forwards, so a pull stops cleanly and drops what it staged.
-func interruptible() (context.Context, func()) {
-	return signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM)
+func (o *PullOptions) hooks() hooks {
+	o.Report = o.Progress != nil
+	return hooks{progress: o.Progress}
+}
+
+type pullArgs struct {
+	Refs []string    `json:"refs"`
+	Opts PullOptions `json:"opts"`
 }
 
 // Pull pulls every reference at once, as podman does.
 func Pull(g *Global, refs []string, o PullOptions) error {
-	plat, err := pull.ParsePlatform(o.Platform)
-	if err != nil {
+	if _, err := pull.ParsePlatform(o.Platform); err != nil {
 		return err
 	}
-	parsed := make([]pull.Ref, len(refs))
-	for i, r := range refs {
-		if parsed[i], err = pull.ParseRef(r, o.Insecure); err != nil {
+	for _, r := range refs {
+		if _, err := pull.ParseRef(r, o.Insecure); err != nil {
 			return err
 		}
 	}
-	s, err := g.enter()
-	if s == nil {
-		return err
+	h := o.hooks()
+	return g.call("pull", pullArgs{Refs: refs, Opts: o}, nil, h)
+}
+
+func (c *child) pull(args json.RawMessage) (any, error) {
+	a, err := decode[pullArgs](args)
+	if err != nil {
+		return nil, err
 	}
-	defer s.close()
-	ctx, stop := interruptible()
-	defer stop()
-	errs := make([]error, len(parsed))
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	plat, _ := pull.ParsePlatform(a.Opts.Platform)
+	errs := make([]error, len(a.Refs))
 	var wg sync.WaitGroup
 	var outMu sync.Mutex
-	for i, r := range parsed {
+	for i, ref := range a.Refs {
+		r, _ := pull.ParseRef(ref, a.Opts.Insecure)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			img, err := s.pull(ctx, r, plat, o)
+			img, err := c.pullOne(st, r, plat, a.Opts)
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			outMu.Lock()
 			defer outMu.Unlock()
-			if o.Quiet {
-				fmt.Fprintln(o.Out, imageDigest(img))
+			if a.Opts.Quiet {
+				fmt.Println(imageDigest(img))
 			} else {
-				fmt.Fprintf(o.Out, "%s: %s\n", img.Name, imageDigest(img))
+				fmt.Printf("%s: %s\n", img.Name, imageDigest(img))
 			}
 		}()
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
-		fmt.Fprintln(g.Stderr, "den: pull interrupted; nothing partial was kept")
-		return &ExitError{Code: 130}
+	if c.ctx.Err() != nil {
+		fmt.Fprintln(c.g.Stderr, "den: pull interrupted; nothing partial was kept")
+		return nil, &ExitError{Code: 130}
 	}
-	return errors.Join(errs...)
+	return nil, errors.Join(errs...)
 }
 
 func imageDigest(img *pull.Image) string {
@@ -91,22 +100,31 @@ func imageDigest(img *pull.Image) string {
 	return "sha256:" + img.ID
 }
 
-func (s *session) pull(ctx context.Context, r pull.Ref, plat pull.Platform, o PullOptions) (*pull.Image, error) {
-	img, err := pull.Pull(ctx, r, s.sink(), pull.Options{Platform: plat, Jobs: o.Jobs, Progress: o.Progress})
-	return img, s.diskFull(err)
+func (c *child) pullOne(st *overlay.Store, r pull.Ref, plat pull.Platform, o PullOptions) (*pull.Image, error) {
+	po := pull.Options{Platform: plat, Jobs: o.Jobs}
+	if o.Report {
+		po.Progress = c.progress
+	}
+	img, err := pull.Pull(c.ctx, r, c.sink(st), po)
+	return img, c.diskFull(err)
 }
 
 // diskFull adds the fix to a full disk's error. The unpacking happens in
 // a helper process, so the cause arrives as text, not as an errno.
-func (s *session) diskFull(err error) error {
+func (c *child) diskFull(err error) error {
 	if err == nil || !errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "no space left on device") {
 		return err
 	}
-	return fmt.Errorf("%w; free space on the filesystem of %s (the image was not stored), or keep images elsewhere with --root DIR", err, s.g.Root)
+	return fmt.Errorf("%w; free space on the filesystem of %s (the image was not stored), or keep images elsewhere with --root DIR", err, c.g.Root)
 }
 
-func (s *session) sink() *storeSink {
-	return &storeSink{st: s.store, warn: func(m string) { s.g.warnf("%s", m) }}
+func (c *child) sink(st *overlay.Store) *storeSink {
+	return &storeSink{st: st, warn: func(m string) { c.g.warnf("%s", m) }}
+}
+
+type loadArgs struct {
+	Path string      `json:"path"`
+	Opts PullOptions `json:"opts"`
 }
 
 // Load stores the images of an archive or OCI layout.
@@ -117,27 +135,41 @@ func Load(g *Global, path string, o PullOptions) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("loading %s: %w", path, err)
 	}
-	s, err := g.enter()
-	if s == nil {
+	if _, err := pull.ParsePlatform(o.Platform); err != nil {
 		return err
 	}
-	defer s.close()
-	ctx, stop := interruptible()
-	defer stop()
-	plat, err := pull.ParsePlatform(o.Platform)
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
-	imgs, err := pull.Load(ctx, path, s.sink(), pull.Options{Platform: plat, Jobs: o.Jobs, Progress: o.Progress})
-	err = s.diskFull(err)
+	h := o.hooks()
+	return g.call("load", loadArgs{Path: abs, Opts: o}, nil, h)
+}
+
+func (c *child) load(args json.RawMessage) (any, error) {
+	a, err := decode[loadArgs](args)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	plat, _ := pull.ParsePlatform(a.Opts.Platform)
+	po := pull.Options{Platform: plat, Jobs: a.Opts.Jobs}
+	if a.Opts.Report {
+		po.Progress = c.progress
+	}
+	imgs, err := pull.Load(c.ctx, a.Path, c.sink(st), po)
+	err = c.diskFull(err)
 	for _, img := range imgs {
 		n := img.Name
 		if n == "" {
 			n = "<none>"
 		}
-		fmt.Fprintf(o.Out, "Loaded image: %s (%s)\n", n, img.ID[:12])
+		fmt.Printf("Loaded image: %s (%s)\n", n, img.ID[:12])
 	}
-	return err
+	return nil, err
 }
 
 // ImageRow is one line of `den images`.
@@ -152,16 +184,21 @@ type ImageRow struct {
 
 // Images lists the stored images, a row per name.
 func Images(g *Global) ([]ImageRow, error) {
-	s, err := g.enter()
-	if s == nil {
-		return nil, err
-	}
-	defer s.close()
-	imgs, err := s.store.Images()
+	var rows []ImageRow
+	err := g.call("images", nil, &rows, hooks{})
+	return rows, err
+}
+
+func (c *child) images(json.RawMessage) (any, error) {
+	st, err := c.open()
 	if err != nil {
 		return nil, err
 	}
-	var rows []ImageRow
+	imgs, err := st.Images()
+	if err != nil {
+		return nil, err
+	}
+	rows := []ImageRow{}
 	for _, im := range imgs {
 		row := ImageRow{ID: im.ID, Digest: im.Digest, Created: im.Created, Size: im.Size}
 		if len(im.Names) == 0 {
@@ -189,96 +226,113 @@ func splitName(n string) (repo, tag string) {
 
 // findImage resolves what a user typed: a name (normalised as docker does),
 // an id, or an id prefix.
-func (s *session) findImage(ref string) (*overlay.Image, error) {
-	if im, err := s.store.FindImage(pull.Normalize(ref)); err == nil {
+func findImage(st *overlay.Store, ref string) (*overlay.Image, error) {
+	if im, err := st.FindImage(pull.Normalize(ref)); err == nil {
 		return im, nil
 	}
-	im, err := s.store.FindImage(ref)
+	im, err := st.FindImage(ref)
 	if errors.Is(err, overlay.ErrImageUnknown) {
 		return nil, fmt.Errorf("%s: no such image in the store (den images lists them; den pull %s fetches it)", ref, ref)
 	}
 	return im, err
 }
 
+type rmiArgs struct {
+	Refs  []string `json:"refs"`
+	Force bool     `json:"force,omitempty"`
+}
+
 // RemoveImages is `den rmi`: an image a container uses is refused unless
 // force, which removes those containers too, as docker's -f does.
-func RemoveImages(g *Global, refs []string, force bool, out io.Writer) error {
-	s, err := g.enter()
-	if s == nil {
-		return err
+func RemoveImages(g *Global, refs []string, force bool) error {
+	return g.call("rmi", rmiArgs{Refs: refs, Force: force}, nil, hooks{})
+}
+
+func (c *child) rmi(args json.RawMessage) (any, error) {
+	a, err := decode[rmiArgs](args)
+	if err != nil {
+		return nil, err
 	}
-	defer s.close()
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
 	var errs []error
-	for _, ref := range refs {
-		if err := s.removeImage(ref, force, out); err != nil {
+	for _, ref := range a.Refs {
+		if err := c.removeImage(st, ref, a.Force); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil, errors.Join(errs...)
 }
 
-func (s *session) removeImage(ref string, force bool, out io.Writer) error {
-	im, err := s.findImage(ref)
+func (c *child) removeImage(st *overlay.Store, ref string, force bool) error {
+	im, err := findImage(st, ref)
 	if err != nil {
 		return err
 	}
 	full := pull.Normalize(ref)
-	if len(im.Names) > 1 && contains(im.Names, full) {
-		if _, err := s.store.Untag(im.ID, full); err != nil {
+	if len(im.Names) > 1 && slices.Contains(im.Names, full) {
+		if _, err := st.Untag(im.ID, full); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "Untagged: %s\n", full)
+		fmt.Printf("Untagged: %s\n", full)
 		return nil
 	}
-	users, err := s.store.ImageUsers(im.ID)
+	users, err := st.ImageUsers(im.ID)
 	if err != nil {
 		return err
 	}
 	if len(users) > 0 && !force {
 		return fmt.Errorf("%s: image is in use by container %s; remove the container first (den rm) or use den rmi -f", ref, users[0].ID[:12])
 	}
-	for _, c := range users {
-		if err := s.removeContainer(&c); err != nil {
+	for _, u := range users {
+		if err := c.removeContainer(&u); err != nil {
 			return err
 		}
 	}
-	if err := s.store.RemoveImage(im.ID); err != nil {
+	if err := st.RemoveImage(im.ID); err != nil {
 		return err
 	}
 	for _, n := range im.Names {
-		fmt.Fprintf(out, "Untagged: %s\n", n)
+		fmt.Printf("Untagged: %s\n", n)
 	}
-	fmt.Fprintf(out, "Deleted: sha256:%s\n", im.ID)
+	fmt.Printf("Deleted: sha256:%s\n", im.ID)
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // InspectImage returns the image's OCI config, indented.
 func InspectImage(g *Global, ref string) ([]byte, error) {
-	s, err := g.enter()
-	if s == nil {
+	var raw json.RawMessage
+	if err := g.call("image-inspect", ref, &raw, hooks{}); err != nil {
 		return nil, err
-	}
-	defer s.close()
-	im, err := s.findImage(ref)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := s.store.ImageConfig(im.ID)
-	if err != nil {
-		return nil, fmt.Errorf("reading the config of %s: %w", ref, err)
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, fmt.Errorf("the stored config of %s is not JSON: %w", ref, err)
 	}
 	return json.MarshalIndent(v, "", "  ")
+}
+
+func (c *child) imageInspect(args json.RawMessage) (any, error) {
+	ref, err := decode[string](args)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	im, err := findImage(st, ref)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := st.ImageConfig(im.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the config of %s: %w", ref, err)
+	}
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("the stored config of %s is not JSON", ref)
+	}
+	return json.RawMessage(raw), nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/denproject/den/run/records"
 )
 
 // ContainerInfo is what `den inspect` prints for a container.
@@ -16,54 +18,70 @@ type ContainerInfo struct {
 	ImageID string    `json:"ImageId"`
 	Args    []string  `json:"Args"`
 	State   struct {
-		Status   string `json:"Status"`
-		Running  bool   `json:"Running"`
-		Pid      int    `json:"Pid"`
-		ExitCode int    `json:"ExitCode"`
+		Status   records.State `json:"Status"`
+		Running  bool          `json:"Running"`
+		Pid      int           `json:"Pid"`
+		ExitCode int           `json:"ExitCode"`
 	} `json:"State"`
+}
+
+type inspected struct {
+	Items  []json.RawMessage `json:"items"`
+	Errors []string          `json:"errors,omitempty"`
 }
 
 // Inspect is `den inspect`: containers by name or id, else images; one
 // JSON array, as docker prints.
 func Inspect(g *Global, names []string) ([]byte, error) {
-	s, err := g.enter()
-	if s == nil {
+	var res inspected
+	if err := g.call("inspect", names, &res, hooks{}); err != nil {
 		return nil, err
 	}
-	var out []json.RawMessage
 	var errs []error
-	var images []string
-	for _, n := range names {
-		c, err := s.store.FindContainer(n)
-		if err != nil {
-			images = append(images, n)
-			continue
-		}
-		m := meta(c)
-		var ci ContainerInfo
-		ci.ID, ci.Created, ci.Image, ci.ImageID, ci.Args = c.ID, c.Created, m.Image, c.ImageID, m.Args
-		if len(c.Names) > 0 {
-			ci.Name = c.Names[0]
-		}
-		ci.State.Status, ci.State.ExitCode = m.State, m.ExitCode
-		if m.State == "running" {
-			ci.State.Running, ci.State.Pid = true, m.Pid
-		}
-		b, _ := json.Marshal(ci)
-		out = append(out, b)
+	for _, e := range res.Errors {
+		errs = append(errs, errors.New(e))
 	}
-	s.close()
-	for _, n := range images {
-		b, err := InspectImage(g, n)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: no such container or image", n))
-			continue
-		}
-		out = append(out, b)
-	}
-	if len(out) == 0 {
+	if len(res.Items) == 0 {
 		return nil, errors.Join(errs...)
 	}
-	b, _ := json.MarshalIndent(out, "", "  ")
+	b, _ := json.MarshalIndent(res.Items, "", "  ")
 	return append(b, '\n'), errors.Join(errs...)
+}
+
+func (c *child) inspect(args json.RawMessage) (any, error) {
+	names, err := decode[[]string](args)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	res := inspected{Items: []json.RawMessage{}}
+	for _, n := range names {
+		if ctr, err := st.FindContainer(n); err == nil {
+			r := records.Decode(ctr.Metadata)
+			var ci ContainerInfo
+			ci.ID, ci.Name, ci.Created, ci.Image, ci.ImageID, ci.Args = ctr.ID, firstName(ctr), ctr.Created, r.Image, ctr.ImageID, r.Args
+			ci.State.Status, ci.State.ExitCode = r.State, r.ExitCode
+			if r.State == records.Running {
+				ci.State.Running, ci.State.Pid = true, r.Pid
+			}
+			b, _ := json.Marshal(ci)
+			res.Items = append(res.Items, b)
+			continue
+		}
+		b, err := c.imageInspect(mustJSON(n))
+		if err != nil {
+			res.Errors = append(res.Errors, fmt.Sprintf("%s: no such container or image", n))
+			continue
+		}
+		res.Items = append(res.Items, b.(json.RawMessage))
+	}
+	return res, nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }

@@ -39,18 +39,30 @@ func Init() error {
 		}
 		fallthrough
 	case "child":
-		// Raising capabilities may have cleared the parent-death signal:
-		// set it again, so that den killed outside takes this process (and
-		// the container under it) along.
-		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
-			return fmt.Errorf("setting the parent-death signal: %w", err)
-		}
-		if strconv.Itoa(os.Getppid()) != os.Getenv(envParent) {
-			os.Exit(137) // the outer den is already gone
+		if err := dieWithParent(); err != nil {
+			return err
 		}
 		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 			return mountDenied(err)
 		}
+	}
+	return nil
+}
+
+// dieWithParent sets the parent-death signal again, which raising
+// capabilities may have cleared, so that den killed outside takes this
+// process (and the container under it) along; a detached child instead
+// outlives the den that started it.
+func dieWithParent() error {
+	if os.Getenv(envAlone) == "1" {
+		os.Unsetenv(envAlone)
+		return nil
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("setting the parent-death signal: %w", err)
+	}
+	if strconv.Itoa(os.Getppid()) != os.Getenv(envParent) {
+		os.Exit(137) // the outer den is already gone
 	}
 	return nil
 }

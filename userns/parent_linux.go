@@ -2,12 +2,10 @@ package userns
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,6 +19,7 @@ const (
 	envSyncFD = "_DEN_USERNS_SYNC"
 	envSingle = "_DEN_USERNS_SINGLE"
 	envParent = "_DEN_USERNS_PARENT"
+	envAlone  = "_DEN_USERNS_DETACHED"
 )
 
 // Options start den again inside a new user and mount namespace.
@@ -35,6 +34,9 @@ type Options struct {
 	// Setpgid puts the child in its own process group so that keys typed at
 	// the terminal signal only the outer den, which forwards them once.
 	Setpgid bool
+	// Detach starts the child in a session of its own, to outlive the
+	// caller: no parent-death signal.
+	Detach bool
 }
 
 // Child is den running inside the namespace.
@@ -79,9 +81,14 @@ func Start(o Options) (*Child, error) {
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		Setpgid:     o.Setpgid,
+		Setpgid:     o.Setpgid && !o.Detach,
+		Setsid:      o.Detach,
 		Pdeathsig:   syscall.SIGKILL,
 		AmbientCaps: allCaps(),
+	}
+	if o.Detach {
+		cmd.SysProcAttr.Pdeathsig = 0
+		cmd.Env = append(cmd.Env, envAlone+"=1")
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, cloneError(err)
@@ -102,42 +109,8 @@ func Start(o Options) (*Child, error) {
 // Pid is the child's process id on the host.
 func (c *Child) Pid() int { return c.cmd.Process.Pid }
 
-// Wait returns the child's exit status the way a shell reports it.
-func (c *Child) Wait() int {
-	err := c.cmd.Wait()
-	if err == nil {
-		return 0
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	return 125
-}
-
-// ForwardedSignals are relayed from den to the container, as docker does.
-var ForwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
-
-// ForwardSignals relays ForwardedSignals to the child until stop is called.
-func (c *Child) ForwardSignals() (stop func()) {
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, ForwardedSignals...)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case s := <-ch:
-				_ = c.cmd.Process.Signal(s)
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
-}
+// Wait waits for the child and returns what exec.Cmd.Wait does.
+func (c *Child) Wait() error { return c.cmd.Wait() }
 
 func writeMaps(p *Plan, pid int) error {
 	if p.Fallback() {

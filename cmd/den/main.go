@@ -8,6 +8,7 @@ import (
 	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/denproject/den/cmd/den/cli"
+	"github.com/denproject/den/run"
 	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/userns"
 )
@@ -22,9 +23,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "den:", err)
 		os.Exit(125)
 	}
-	// The container's PID 1.
-	if pid1.IsInit() {
+	switch {
+	case pid1.IsInit(): // the container's PID 1
 		os.Exit(pid1.Main())
+	case run.IsChild(): // den in the user namespace, serving one request
+		os.Exit(run.ChildMain())
 	}
 	os.Exit(cli.Execute())
 }

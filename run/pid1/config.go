@@ -1,28 +1,19 @@
 // Package pid1 is the container's init: it builds the container's view of
 // the filesystem, starts the command, reaps every zombie, forwards signals
-// and exits with the command's status.
+// and exits with the command's status. It talks to den only through the
+// control protocol (run/ctl).
 package pid1
 
-import "os"
+import (
+	"os"
 
-// EnvInit marks the process as the container init. The configuration
-// arrives as JSON on fd ConfigFD. A setup failure is written to StatusFD,
-// which init closes unwritten once the command has started, so den can tell its own
-// failure from the command's exit status. With a terminal, fd TTYFD is a
-// unix socket on which the pty master is sent to the outer den.
-const (
-	EnvInit = "_DEN_INIT"
-	// EnvStart, with --debug, is when the outer den started (Unix ns).
-	EnvStart = "_DEN_T0"
-	ConfigFD = 3
-	StatusFD = 4
-	TTYFD    = 5
+	"github.com/denproject/den/run/ctl"
 )
 
 // IsInit reports whether this process was started as a container's init.
-func IsInit() bool { return os.Getenv(EnvInit) == "1" }
+func IsInit() bool { return os.Getenv(ctl.EnvRole) == "init" }
 
-// Config is what init needs; run/ fills it from the image and the flags.
+// Config is what init needs; den fills it from the spec and the image.
 type Config struct {
 	Rootfs   string   `json:"rootfs"`
 	Hostname string   `json:"hostname"`
@@ -44,13 +35,24 @@ type Config struct {
 	// NewNet says the container has a network namespace of its own,
 	// whose loopback init brings up.
 	NewNet bool `json:"newNet,omitempty"`
+	// PortForwarder, when set, is the child half of den's port forwarder
+	// (rootlesskit's builtin driver), which init serves from inside the
+	// network namespace; den says NetworkReady once it is connected.
+	PortForwarder map[string]string `json:"portForwarder,omitempty"`
+	// TTYGroup says whether gid 5 (tty) exists in the namespace.
+	TTYGroup bool `json:"ttyGroup,omitempty"`
+	Sandbox
+}
+
+// Sandbox is what restricts the command.
+type Sandbox struct {
 	// Caps is the capability set the command keeps (bounding, permitted,
 	// effective; ambient for a non-root user); LastCap is the kernel's
 	// highest. NoNewPrivs and Seccomp (nil: unconfined) restrict it further.
 	Caps       []uint   `json:"caps"`
 	LastCap    uint     `json:"lastCap"`
 	NoNewPrivs bool     `json:"noNewPrivs,omitempty"`
-	Seccomp    *Seccomp `json:"-"`
+	Seccomp    *Seccomp `json:"seccomp,omitempty"`
 	// SeccompFilter is Seccomp compiled by CompileSeccomp; what init loads.
 	SeccompFilter []byte `json:"seccompFilter,omitempty"`
 	// MaskedPaths are hidden (/dev/null or an empty read-only tmpfs);
@@ -61,12 +63,6 @@ type Config struct {
 	// first (e.g. /tmp:size=64m).
 	ReadOnly bool    `json:"readOnly,omitempty"`
 	Tmpfs    []Tmpfs `json:"tmpfs,omitempty"`
-	// PortForwarder, when set, is the child half of den's port forwarder
-	// (rootlesskit's builtin driver), which init serves from inside the
-	// network namespace; den closes the config pipe once it is connected.
-	PortForwarder map[string]string `json:"portForwarder,omitempty"`
-	// TTYGroup says whether gid 5 (tty) exists in the namespace.
-	TTYGroup bool `json:"ttyGroup,omitempty"`
 }
 
 // Bind is a bind mount from the host into the container.

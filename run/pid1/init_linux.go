@@ -1,19 +1,17 @@
 package pid1
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/run/ctl"
 )
 
 // Main is the container init's whole life; it returns the exit status.
@@ -25,55 +23,92 @@ func Main() int {
 	sigs := make(chan os.Signal, 32)
 	notified := make(chan struct{})
 	go func() { signal.Notify(sigs, forwarded...); close(notified) }()
-	unix.CloseOnExec(StatusFD)
+	p := &initProc{conn: ctl.Inherited(), seen: map[ctl.Type]bool{}}
 	var c Config
-	f := os.NewFile(ConfigFD, "config")
-	if err := json.NewDecoder(f).Decode(&c); err != nil {
-		return fail(125, fmt.Errorf("reading the container config: %w", err))
+	if _, err := p.conn.Expect(ctl.Config, &c); err != nil {
+		return p.fail(125, fmt.Errorf("reading the container config: %w", err))
 	}
+	stamp("config read")
+	proc, code, err := p.start(&c, notified)
+	if err != nil {
+		return p.fail(code, err)
+	}
+	stamp("command started")
+	_ = p.conn.Send(ctl.Started, nil)
+	code = reap(proc.Pid, sigs)
+	stamp("command exited")
+	return code
+}
+
+// initProc is the init's side of the control socket.
+type initProc struct {
+	conn *ctl.Conn
+	seen map[ctl.Type]bool
+}
+
+// wait reads den's messages until one of type t has come; the others it
+// notes (NetworkReady may come before or after TTYReady).
+func (p *initProc) wait(t ctl.Type) error {
+	for !p.seen[t] {
+		m, files, err := p.conn.Recv()
+		if err != nil {
+			return fmt.Errorf("waiting for den (%s): %w", t, err)
+		}
+		for _, f := range files {
+			f.Close()
+		}
+		p.seen[m.Type] = true
+	}
+	return nil
+}
+
+// start sets the container up and starts the command; on failure it
+// returns docker's status for it.
+func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, int, error) {
 	if c.PortForwarder != nil {
 		go servePorts(c.PortForwarder)
 		// Its socket and pipe are paths on the host: it must reach them
-		// before pivot_root. den ends the config pipe once it has.
-		waitNetwork(f)
+		// before pivot_root. den says NetworkReady once it has.
+		if err := p.wait(ctl.NetworkReady); err != nil {
+			return nil, 125, err
+		}
 	}
 	if err := unix.Sethostname([]byte(c.Hostname)); err != nil {
-		return fail(125, fmt.Errorf("setting the hostname: %w", err))
+		return nil, 125, fmt.Errorf("setting the hostname: %w", err)
 	}
 	if c.NewNet {
 		if err := loopbackUp(); err != nil {
-			return fail(125, err)
+			return nil, 125, err
 		}
 	}
-	stamp("config read")
-	if err := setupRootfs(&c); err != nil {
-		return fail(125, err)
+	if err := setupRootfs(c); err != nil {
+		return nil, 125, err
 	}
 	stamp("rootfs ready")
 	if err := workdir(c.Cwd); err != nil {
-		return fail(125, err)
+		return nil, 125, err
 	}
 	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if c.Tty {
-		slave, err := openTTY(c.UID)
+		slave, err := p.openTTY(c.UID)
 		if err != nil {
-			return fail(125, err)
+			return nil, 125, err
 		}
+		defer slave.Close()
 		stdio = []*os.File{slave, slave, slave}
 	}
 	path, err := lookPath(c.Args[0], envPath(c.Env))
 	if err != nil {
-		return fail(exitCodeFor(err), err)
+		return nil, exitCodeFor(err), err
 	}
-	// The end of the config pipe says the network is up: the container
-	// was set up meanwhile (with a forwarder, init waited above).
-	if c.PortForwarder == nil {
-		waitNetwork(f)
+	// The container was set up while the network came up.
+	if err := p.wait(ctl.NetworkReady); err != nil {
+		return nil, 125, err
 	}
 	stamp("network ready")
 	<-notified
-	if err := restrict(&c); err != nil {
-		return fail(125, err)
+	if err := restrict(c); err != nil {
+		return nil, 125, err
 	}
 	proc, err := os.StartProcess(path, c.Args, &os.ProcAttr{
 		Dir:   c.Cwd,
@@ -86,23 +121,14 @@ func Main() int {
 		},
 	})
 	if err != nil {
-		return fail(exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err))
+		return nil, exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err)
 	}
-	stamp("command started")
-	// The end of the status pipe tells den the command runs.
-	unix.Close(StatusFD)
-	if c.Tty {
-		stdio[0].Close()
-	}
-	code := reap(proc.Pid, sigs)
-	stamp("command exited")
-	return code
+	return proc, 0, nil
 }
 
 // forwarded are the signals passed on to the command, plus SIGCHLD for
-// reaping. Not every signal: the Go runtime uses SIGURG for itself.
-var forwarded = []os.Signal{unix.SIGCHLD, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
-	unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT, unix.SIGTSTP}
+// reaping.
+var forwarded = append([]os.Signal{unix.SIGCHLD}, ctl.Signals...)
 
 // reap forwards signals to the command and reaps every child, orphans
 // included (init is their parent in the pid namespace), until the command
@@ -120,10 +146,7 @@ func reap(pid int, sigs chan os.Signal) int {
 				break
 			}
 			if got == pid {
-				if ws.Signaled() {
-					return 128 + int(ws.Signal())
-				}
-				return ws.ExitStatus()
+				return ctl.ExitCode(syscall.WaitStatus(ws))
 			}
 		}
 	}
@@ -209,26 +232,16 @@ func exitCodeFor(err error) int {
 
 // fail reports a setup failure to den, which prints it and exits with
 // code; only when den cannot be told is it printed here.
-func fail(code int, err error) int {
-	if _, werr := fmt.Fprintf(os.NewFile(StatusFD, "status"), "%d %v", code, err); werr != nil {
+func (p *initProc) fail(code int, err error) int {
+	if serr := p.conn.Send(ctl.Failed, ctl.StatusBody{Code: code, Msg: err.Error()}); serr != nil {
 		fmt.Fprintf(os.Stderr, "den: %v\n", err)
 	}
 	return code
 }
 
-// stamp prints a --debug timing line, in milliseconds since the outer den
-// started, when den passed that start time.
+// stamp prints a --debug timing line when den passed its start time.
 func stamp(what string) {
-	t0, err := strconv.ParseInt(os.Getenv(EnvStart), 10, 64)
-	if err != nil {
-		return
+	if os.Getenv(ctl.EnvStart) != "" {
+		ctl.Stamp(os.Stderr, "%s", what)
 	}
-	fmt.Fprintf(os.Stderr, "den: debug: %6.1fms %s\n", float64(time.Now().UnixNano()-t0)/1e6, what)
-}
-
-// waitNetwork reads the config pipe to its end: den closes it once the
-// network (and its port forwarder) is up.
-func waitNetwork(f *os.File) {
-	_, _ = io.Copy(io.Discard, f)
-	f.Close()
 }

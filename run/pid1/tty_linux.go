@@ -5,13 +5,15 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/run/ctl"
 )
 
 // openTTY allocates a pseudo-terminal from the container's own devpts (a
-// host pty would not be a terminal inside), hands the master to the outer
-// den over the TTYFD socket and waits until it has set the window size, so
-// the command starts with the right size.
-func openTTY(uid uint32) (*os.File, error) {
+// host pty would not be a terminal inside), hands the master to den and
+// waits until den has set the window size, so that the command starts
+// with the right size.
+func (p *initProc) openTTY(uid uint32) (*os.File, error) {
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening /dev/ptmx: %w", err)
@@ -25,20 +27,16 @@ func openTTY(uid uint32) (*os.File, error) {
 		return nil, fmt.Errorf("reading the pty number: %w", err)
 	}
 	name := fmt.Sprintf("/dev/pts/%d", n)
-	slave, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
+	slave, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", name, err)
 	}
 	_ = unix.Fchown(int(slave.Fd()), int(uid), -1)
-	sock := os.NewFile(TTYFD, "tty-socket")
-	defer sock.Close()
-	rights := unix.UnixRights(int(master.Fd()))
-	if err := unix.Sendmsg(TTYFD, []byte{0}, rights, nil, 0); err != nil {
+	if err := p.conn.Send(ctl.TTY, nil, master); err != nil {
 		slave.Close()
 		return nil, fmt.Errorf("sending the pty to den: %w", err)
 	}
-	var ack [1]byte
-	if _, err := sock.Read(ack[:]); err != nil {
+	if err := p.wait(ctl.TTYReady); err != nil {
 		slave.Close()
 		return nil, fmt.Errorf("waiting for den to size the pty: %w", err)
 	}

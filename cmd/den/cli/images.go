@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"github.com/denproject/den/run"
@@ -19,7 +20,6 @@ func newPull(g *run.Global) *cobra.Command {
 		Short: "Fetch images from a registry into the store",
 		Args:  minArgs(1, "at least one image reference"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Out = cmd.OutOrStdout()
 			if !o.Quiet {
 				// Progress goes to stdout, as docker pull's does.
 				p := newProgress(os.Stdout)
@@ -49,7 +49,6 @@ func newLoad(g *run.Global) *cobra.Command {
 		Short: "Load images from a docker save tarball or an OCI layout or archive",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Out = cmd.OutOrStdout()
 			if !o.Quiet {
 				// Progress goes to stdout, as docker pull's does.
 				p := newProgress(os.Stdout)
@@ -104,18 +103,8 @@ func printImages(cmd *cobra.Command, rows []run.ImageRow, format string) error {
 	return &usageError{fmt.Errorf("unknown --format %q: use table or json", format)}
 }
 
-func ago(t time.Time) string {
-	d := time.Since(t)
-	switch {
-	case d < time.Minute:
-		return "seconds ago"
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours ago", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
-}
+// ago is docker's CREATED column: "About a minute ago", "3 days ago".
+func ago(t time.Time) string { return units.HumanDuration(time.Since(t)) + " ago" }
 
 func newRmi(g *run.Global) *cobra.Command {
 	var force bool
@@ -124,7 +113,7 @@ func newRmi(g *run.Global) *cobra.Command {
 		Short: "Remove images from the store",
 		Args:  minArgs(1, "at least one image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run.RemoveImages(g, args, force, cmd.OutOrStdout())
+			return run.RemoveImages(g, args, force)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "also remove the containers using the image")

@@ -2,10 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/moby/sys/signal"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
@@ -23,7 +22,7 @@ func newKill(g *run.Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return run.Kill(g, args, sig, cmd.OutOrStdout())
+			return run.Kill(g, args, sig)
 		},
 	}
 	cmd.Flags().StringVarP(&signal, "signal", "s", "KILL", "signal to send: a name (TERM, SIGHUP) or a number")
@@ -40,7 +39,7 @@ func newStop(g *run.Global) *cobra.Command {
 			if seconds < 0 {
 				return fmt.Errorf("invalid --time %d: use 0 or more seconds", seconds)
 			}
-			return run.Stop(g, args, time.Duration(seconds)*time.Second, cmd.OutOrStdout())
+			return run.Stop(g, args, time.Duration(seconds)*time.Second)
 		},
 	}
 	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "seconds to wait before SIGKILL")
@@ -60,19 +59,13 @@ func newInspect(g *run.Global) *cobra.Command {
 	}
 }
 
-// parseSignal reads docker's spellings: KILL, SIGKILL, kill, 9.
+// parseSignal reads docker's spellings: KILL, SIGKILL, kill, 9, RTMIN+3.
 func parseSignal(s string) (unix.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
-		return unix.Signal(n), nil
+	sig, err := signal.ParseSignal(s)
+	if err != nil || sig == 0 {
+		return 0, fmt.Errorf("invalid signal %q: use a name such as TERM or KILL, or a number", s)
 	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("invalid signal %q: use a name such as TERM or KILL, or a number", s)
+	return sig, nil
 }
 
 func newLogs(g *run.Global) *cobra.Command {
@@ -82,7 +75,7 @@ func newLogs(g *run.Global) *cobra.Command {
 		Short: "Print the output of a container started with -d",
 		Args:  exactArgs(1, "one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run.Logs(g, args[0], follow, cmd.OutOrStdout())
+			return run.Logs(g, args[0], follow)
 		},
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the container stops")
@@ -96,7 +89,7 @@ func newPrune(g *run.Global) *cobra.Command {
 		Short: "Remove stopped containers and unnamed unused images",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run.Prune(g, all, cmd.OutOrStdout())
+			return run.Prune(g, all)
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also remove named images no container uses")

@@ -10,15 +10,13 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
-	"golang.org/x/sys/unix"
+	units "github.com/docker/go-units"
+	"golang.org/x/term"
 
 	"github.com/denproject/den/pull"
 )
 
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // progress renders pull events: bars redrawn in place on a terminal, one
 // plain line per event otherwise (CI logs).
@@ -146,14 +144,5 @@ func bar(cur, total int64, width int) string {
 	return barDone.Render(strings.Repeat("█", n)) + barTodo.Render(strings.Repeat("░", width-n))
 }
 
-func size(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+// size is docker's: 1000-based, three significant digits ("7.8MB").
+func size(n int64) string { return units.HumanSizeWithPrecision(float64(n), 3) }

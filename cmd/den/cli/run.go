@@ -8,31 +8,43 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run"
+	"github.com/denproject/den/run/spec"
 )
 
 func newRun(g *run.Global) *cobra.Command {
-	o := &run.RunOptions{}
-	var entrypoint string
-	var initFlag bool
+	f := &spec.Flags{}
+	var quiet, initFlag bool
 	cmd := &cobra.Command{
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Run a command in a new container",
 		Args:  minArgs(1, "an image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Image, o.Args = args[0], args[1:]
-			if cmd.Flags().Changed("entrypoint") {
-				o.Entrypoint = &entrypoint
+			f.Image, f.Args = args[0], args[1:]
+			f.EntrypointSet = cmd.Flags().Changed("entrypoint")
+			sp, err := spec.Build(f)
+			if err != nil {
+				return err
 			}
-			if !o.PullOptions.Quiet {
+			var progress func(pull.Event)
+			if !quiet {
 				p := newProgress(os.Stderr)
 				defer p.close()
-				o.PullOptions.Progress = p.event
+				progress = p.event
 			}
-			o.PullOptions.Out = os.Stderr
-			return run.Run(g, o)
+			return run.Run(g, sp, progress)
 		},
 	}
+	addRunFlags(cmd, f)
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no pull progress")
+	cmd.Flags().BoolVar(&initFlag, "init", false, "accepted for docker compatibility: den always runs its own init")
+	// -h is --hostname, as in docker; help stays on --help.
+	cmd.Flags().BoolP("help", "", false, "help for run")
+	return cmd
+}
+
+func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f := cmd.Flags()
 	f.SetInterspersed(false)
 	f.BoolVarP(&o.Interactive, "interactive", "i", false, "keep stdin open and connected to the command")
@@ -45,26 +57,25 @@ func newRun(g *run.Global) *cobra.Command {
 	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.User, "user", "u", "", "user to run as: name|uid[:group|gid]")
 	f.StringVarP(&o.Hostname, "hostname", "h", "", "container hostname (default: the short container id)")
-	f.StringVar(&entrypoint, "entrypoint", "", "override the image's entrypoint")
+	f.StringVar(&o.Entrypoint, "entrypoint", "", "override the image's entrypoint")
 	f.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount SRC:DST[:ro]")
 	f.StringVar(&o.Network, "network", "slirp", "network: slirp (pasta, else slirp4netns, else built-in), pasta, slirp4netns, builtin, host or none")
-	f.StringArrayVarP(&o.Publish, "publish", "p", nil, "publish a port: [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp], or CONTAINERPORT for a random host port")
+	f.StringArrayVarP(&o.Publish, "publish", "p", nil, "publish ports: [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp], ports or ranges (8000-8001:80-81); no HOSTPORT picks one")
 	f.StringArrayVar(&o.AddHosts, "add-host", nil, "add NAME:IP to /etc/hosts; NAME:host-gateway also opens the host's loopback to the container")
+	f.StringArrayVar(&o.DNS, "dns", nil, "a DNS server for the container's resolv.conf (replaces the default)")
+	f.StringArrayVar(&o.DNSSearch, "dns-search", nil, "a DNS search domain (\".\" for none)")
+	f.StringArrayVar(&o.DNSOptions, "dns-option", nil, "a resolv.conf option (e.g. ndots:2)")
 	f.StringVar(&o.Pull, "pull", "missing", "pull the image: missing, always or never")
-	f.BoolVarP(&o.PullOptions.Quiet, "quiet", "q", false, "print no pull progress")
-	f.BoolVar(&initFlag, "init", false, "accepted for docker compatibility: den always runs its own init")
-	f.StringVar(&o.PullOptions.Platform, "platform", "", "os/arch[/variant] to pull")
-	f.BoolVar(&o.PullOptions.Insecure, "insecure-registry", false, "allow plain HTTP to the registry")
-	f.StringArrayVar(&o.CapAdd, "cap-add", nil, "add a capability (e.g. NET_ADMIN, ALL)")
-	f.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a capability (e.g. NET_RAW, ALL)")
-	f.BoolVar(&o.Privileged, "privileged", false, "every capability the user namespace has, no seccomp, no masked paths (see docs/security.md)")
-	f.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "no-new-privileges[=false], seccomp=unconfined|PROFILE.json")
-	f.BoolVar(&o.ReadOnly, "read-only", false, "mount the root filesystem read-only")
-	f.BoolVar(&o.ReadOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /tmp, /run and /var/tmp")
-	f.StringArrayVar(&o.Tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
-	// -h is --hostname, as in docker; help stays on --help.
-	cmd.Flags().BoolP("help", "", false, "help for run")
-	return cmd
+	f.StringVar(&o.Platform, "platform", "", "os/arch[/variant] to pull")
+	f.BoolVar(&o.Insecure, "insecure-registry", false, "allow plain HTTP to the registry")
+	s := &o.Security
+	f.StringArrayVar(&s.CapAdd, "cap-add", nil, "add a capability (e.g. NET_ADMIN, ALL)")
+	f.StringArrayVar(&s.CapDrop, "cap-drop", nil, "drop a capability (e.g. NET_RAW, ALL)")
+	f.BoolVar(&s.Privileged, "privileged", false, "every capability the user namespace has, no seccomp, no masked paths (see docs/security.md)")
+	f.StringArrayVar(&s.SecurityOpt, "security-opt", nil, "no-new-privileges[=false], seccomp=unconfined|PROFILE.json")
+	f.BoolVar(&s.ReadOnly, "read-only", false, "mount the root filesystem read-only")
+	f.BoolVar(&s.ReadOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /tmp, /run and /var/tmp")
+	f.StringArrayVar(&s.Tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
 }
 
 func newPs(g *run.Global) *cobra.Command {
@@ -106,7 +117,7 @@ func newRm(g *run.Global) *cobra.Command {
 		Short: "Remove containers",
 		Args:  minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run.Remove(g, args, force, cmd.OutOrStdout())
+			return run.Remove(g, args, force)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")

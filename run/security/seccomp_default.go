@@ -1,4 +1,4 @@
-package run
+package security
 
 import (
 	"golang.org/x/sys/unix"

@@ -1,4 +1,4 @@
-package run
+package security
 
 import (
 	"encoding/json"
@@ -62,6 +62,12 @@ func loadProfile(path string, caps []uint) (*pid1.Seccomp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--security-opt seccomp: %w", err)
 	}
+	return ParseProfile(path, b, caps)
+}
+
+// ParseProfile reads a docker-format profile's JSON for a container with
+// caps; path only names it in errors.
+func ParseProfile(path string, b []byte, caps []uint) (*pid1.Seccomp, error) {
 	var p dockerProfile
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("--security-opt seccomp: %s is not a seccomp profile: %w", path, err)

@@ -1,0 +1,170 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/pull"
+	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/userns"
+)
+
+// IsChild reports whether this process is den in the user namespace,
+// started to serve one request.
+func IsChild() bool { return os.Getenv(ctl.EnvRole) == "child" }
+
+// child is den in the user namespace, serving one request.
+type child struct {
+	g     *Global
+	den   *ctl.Conn // to the den the user ran
+	ctx   context.Context
+	cancel context.CancelFunc
+	store *overlay.Store
+
+	mu   sync.Mutex
+	init *os.Process // the container's init, once started
+	// toInit is the init's control socket: den's TTYReady goes on to it.
+	toInit *ctl.Conn
+}
+
+// operation serves one request; its result goes back to den.
+type operation func(c *child, args json.RawMessage) (any, error)
+
+var operations map[string]operation
+
+func init() {
+	// Set in init: the run operation refers back to this table's users.
+	operations = map[string]operation{
+		"run": (*child).run, "pull": (*child).pull, "load": (*child).load,
+		"images": (*child).images, "rmi": (*child).rmi, "image-inspect": (*child).imageInspect,
+		"ps": (*child).ps, "rm": (*child).rm, "kill": (*child).kill, "stop": (*child).stop,
+		"inspect": (*child).inspect, "logs": (*child).logs, "prune": (*child).prune,
+		"unshare": (*child).unshare,
+	}
+}
+
+// ChildMain serves the request on the control socket and returns the
+// process's exit status.
+func ChildMain() int {
+	os.Unsetenv(ctl.EnvRole) // not for what den runs in the namespace
+	conn := ctl.Inherited()
+	var req ctl.RequestBody
+	var ra requestArgs
+	_, err := conn.Expect(ctl.Request, &req)
+	if err == nil {
+		err = json.Unmarshal(req.Args, &ra)
+	}
+	op := operations[req.Op]
+	if err == nil && (ra.Global == nil || op == nil) {
+		err = fmt.Errorf("den: unknown request %q", req.Op)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "den:", err)
+		return 125
+	}
+	c := &child{g: ra.Global, den: conn}
+	c.g.Stderr = os.Stderr
+	c.g.quietLibraries()
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	defer c.cancel()
+	go c.listen()
+	result, err := op(c, ra.Args)
+	if c.store != nil {
+		c.store.Close()
+	}
+	_ = conn.Send(ctl.Done, done(result, err))
+	return 0
+}
+
+// done is an operation's outcome as a Done message.
+func done(result any, err error) ctl.DoneBody {
+	var d ctl.DoneBody
+	var ee *ExitError
+	var coded interface{ ExitCode() int }
+	switch {
+	case errors.As(err, &ee):
+		d.Code = ee.Code
+	case errors.As(err, &coded):
+		d.Code, d.Error = coded.ExitCode(), err.Error()
+	case err != nil:
+		d.Error = err.Error()
+	}
+	if result != nil && err == nil {
+		d.Result, _ = json.Marshal(result)
+	}
+	return d
+}
+
+// listen handles den's messages: signals go to the container's init, or
+// stop what the child is doing; TTYReady goes on to the init.
+func (c *child) listen() {
+	for {
+		m, files, err := c.den.Recv()
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			return // den is gone: killed (then so are we) or detached
+		}
+		c.mu.Lock()
+		init, toInit := c.init, c.toInit
+		c.mu.Unlock()
+		switch m.Type {
+		case ctl.Signal:
+			var s ctl.SignalBody
+			if m.Decode(&s) != nil {
+				continue
+			}
+			if init != nil {
+				_ = init.Signal(syscall.Signal(s.Signal))
+			} else if s := syscall.Signal(s.Signal); s == syscall.SIGINT || s == syscall.SIGTERM {
+				c.cancel()
+			}
+		case ctl.TTYReady:
+			if toInit != nil {
+				_ = toInit.Send(ctl.TTYReady, nil)
+			}
+		}
+	}
+}
+
+// open opens the store; every operation but unshare needs it.
+func (c *child) open() (*overlay.Store, error) {
+	if c.store != nil {
+		return c.store, nil
+	}
+	c.g.debugf("opening the store")
+	st, err := overlay.Open(overlay.Options{
+		Root:         c.g.Root,
+		RunRoot:      c.g.RunRoot,
+		SingleID:     userns.SingleID(),
+		IDs:          userns.MappedIDs(),
+		MaxLayerSize: c.g.MaxLayerSize,
+		Debugf:       c.g.debugf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.store = st
+	return st, nil
+}
+
+// progress sends a pull's events to den, which draws them.
+func (c *child) progress(ev pull.Event) { _ = c.den.Send(ctl.Progress, ev) }
+
+func decode[T any](args json.RawMessage) (T, error) {
+	var v T
+	if len(args) == 0 {
+		return v, nil
+	}
+	if err := json.Unmarshal(args, &v); err != nil {
+		return v, fmt.Errorf("reading the request: %w", err)
+	}
+	return v, nil
+}

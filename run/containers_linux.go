@@ -1,0 +1,175 @@
+package run
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/run/records"
+)
+
+// PsRow is one line of `den ps`.
+type PsRow struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Image   string    `json:"image"`
+	Command string    `json:"command"`
+	Created time.Time `json:"created"`
+	Status  string    `json:"status"`
+}
+
+// Ps lists containers: running ones, or all with all.
+func Ps(g *Global, all bool) ([]PsRow, error) {
+	var rows []PsRow
+	err := g.call("ps", all, &rows, hooks{})
+	return rows, err
+}
+
+func (c *child) ps(args json.RawMessage) (any, error) {
+	all, err := decode[bool](args)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.Containers()
+	if err != nil {
+		return nil, err
+	}
+	rows := []PsRow{}
+	for i := range cs {
+		r := records.Decode(cs[i].Metadata)
+		if !all && r.State != records.Running {
+			continue
+		}
+		rows = append(rows, PsRow{ID: cs[i].ID, Name: firstName(&cs[i]), Image: r.Image,
+			Command: strings.Join(r.Args, " "), Created: cs[i].Created, Status: r.Status()})
+	}
+	return rows, nil
+}
+
+func firstName(c *overlay.Container) string {
+	if len(c.Names) > 0 {
+		return c.Names[0]
+	}
+	return ""
+}
+
+type namesArgs struct {
+	Names []string `json:"names"`
+	Force bool     `json:"force,omitempty"`
+}
+
+// Remove is `den rm`: a running container is refused unless force, which
+// kills it first.
+func Remove(g *Global, names []string, force bool) error {
+	return g.call("rm", namesArgs{Names: names, Force: force}, nil, hooks{})
+}
+
+func (c *child) rm(args json.RawMessage) (any, error) {
+	a, err := decode[namesArgs](args)
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.eachContainer(a.Names, func(n string, ctr *overlay.Container, r records.Record) error {
+		if r.State == records.Running {
+			if !a.Force {
+				return fmt.Errorf("%s: container is running; stop it first or use den rm -f", n)
+			}
+			_ = killPid(r.Pid)
+		}
+		return c.removeContainer(ctr)
+	})
+}
+
+// eachContainer applies fn to each named container and prints the names
+// it succeeded for, as docker does.
+func (c *child) eachContainer(names []string, fn func(string, *overlay.Container, records.Record) error) error {
+	st, err := c.open()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range names {
+		ctr, err := st.FindContainer(n)
+		if err == nil {
+			err = fn(n, ctr, records.Decode(ctr.Metadata))
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Println(n)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *child) removeContainer(ctr *overlay.Container) error {
+	// Left behind when den was killed while publishing ports.
+	_ = os.RemoveAll(c.portsDir(ctr.ID))
+	return c.store.DeleteContainer(ctr.ID)
+}
+
+// portsDir holds the port forwarder's socket: under the runtime root, as
+// a container's own run directory makes too long a socket path.
+func (c *child) portsDir(id string) string {
+	return filepath.Join(c.g.RunRoot, "ports-"+id[:12])
+}
+
+// Prune is `den prune`: it removes every stopped container and every image
+// left without a name that no container uses (what a re-pulled tag left
+// behind); with all, every image no container uses.
+func Prune(g *Global, all bool) error {
+	return g.call("prune", all, nil, hooks{})
+}
+
+func (c *child) prune(args json.RawMessage) (any, error) {
+	all, err := decode[bool](args)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := st.Containers()
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	used := map[string]bool{}
+	for i := range cs {
+		if records.Decode(cs[i].Metadata).State == records.Running {
+			used[cs[i].ImageID] = true
+			continue
+		}
+		if err := c.removeContainer(&cs[i]); err != nil {
+			errs = append(errs, err)
+			used[cs[i].ImageID] = true
+			continue
+		}
+		fmt.Printf("Deleted container: %s\n", cs[i].ID[:12])
+	}
+	imgs, err := st.Images()
+	if err != nil {
+		return nil, errors.Join(append(errs, err)...)
+	}
+	for _, im := range imgs {
+		if used[im.ID] || len(im.Names) > 0 && !all {
+			continue
+		}
+		if err := st.RemoveImage(im.ID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Printf("Deleted image: %s\n", im.ID[:12])
+	}
+	return nil, errors.Join(errs...)
+}

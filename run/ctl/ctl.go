@@ -1,0 +1,98 @@
+// Package ctl is the one protocol between den's processes: the den a user
+// runs, den inside the user namespace, and a container's init. Each pair
+// talks over one unix socket (SOCK_SEQPACKET, so a message is one packet
+// and descriptors ride along with it), in JSON messages that carry this
+// package's Version. Every descriptor number and message type that the
+// processes must agree on is declared here, and nowhere else.
+package ctl
+
+import "encoding/json"
+
+// Version is the protocol's version. A process refuses a message of another
+// version in one line, so that a den upgraded while containers run never
+// misreads an old init.
+const Version = 1
+
+// FD is where a process that den starts (the namespace child, the init)
+// finds its control socket.
+const FD = 3
+
+// Environment variables that mark a process's role and carry --debug's
+// clock across execs.
+const (
+	// EnvRole is "init" in a container's init and "child" in the namespace
+	// child that serves one request.
+	EnvRole = "_DEN_ROLE"
+	// EnvStart is, with --debug, when the outer den started (Unix ns).
+	EnvStart = "_DEN_T0"
+)
+
+// Type names a message. The direction is given as sender → receiver; "den"
+// is the den the user ran, "child" den in the user namespace, "init" the
+// container's PID 1.
+type Type string
+
+const (
+	// Request (den → child) asks the child for one operation: Op names it,
+	// the body is the operation's own typed request (for run, the spec).
+	Request Type = "request"
+	// Done (child → den) ends a request: Result, or Code and Error.
+	Done Type = "done"
+	// Progress (child → den) reports a pull's progress (a pull.Event).
+	Progress Type = "progress"
+	// Published (child → den) names a port den picked for -p PORT.
+	Published Type = "published"
+	// Signal (den → child) relays a signal den received; the child passes
+	// it to the init, which passes it to the command.
+	Signal Type = "signal"
+	// Config (child → init) is the container's whole configuration.
+	Config Type = "config"
+	// NetworkReady (child → init): the network is up; the init starts the
+	// command only after it.
+	NetworkReady Type = "network-ready"
+	// TTY (init → child → den) carries the pty master as a descriptor.
+	TTY Type = "tty"
+	// TTYReady (den → child → init): den has sized the pty; the command may
+	// start.
+	TTYReady Type = "tty-ready"
+	// Started (init → child → den) says the command runs; to den it also
+	// names the container.
+	Started Type = "started"
+	// Failed (init → child) is the init's failure to start the command,
+	// with docker's status for it (125, 126 or 127).
+	Failed Type = "failed"
+)
+
+// Msg is one message. Body is the type's payload, decoded by the receiver
+// into the type it expects.
+type Msg struct {
+	V    int             `json:"v"`
+	Type Type            `json:"t"`
+	Body json.RawMessage `json:"b,omitempty"`
+}
+
+// RequestBody opens a request.
+type RequestBody struct {
+	Op   string          `json:"op"`
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+// DoneBody ends one: Code is the exit status den should exit with, Error
+// what it prints (empty: nothing), Result the operation's typed result.
+type DoneBody struct {
+	Code   int             `json:"code"`
+	Error  string          `json:"error,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// StatusBody is Started's (the container's id) and Failed's payload.
+type StatusBody struct {
+	ID   string `json:"id,omitempty"`
+	Code int    `json:"code,omitempty"`
+	Msg  string `json:"msg,omitempty"`
+}
+
+// SignalBody is a signal's number.
+type SignalBody struct {
+	Signal int `json:"signal"`
+}

@@ -1,0 +1,113 @@
+package run
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+
+	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/pid1"
+	"github.com/denproject/den/run/records"
+	"github.com/denproject/den/run/spec"
+)
+
+// launch starts the container's init in new pid, mount, uts and ipc
+// namespaces (and net, unless --network host), configures it over its
+// control socket and waits for it, relaying the pty and signals.
+func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id string) (int, error) {
+	conn, remote, err := ctl.Pair()
+	if err != nil {
+		return 125, err
+	}
+	defer conn.Close()
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{"den-init"}
+	cmd.Env = []string{ctl.EnvRole + "=init"}
+	if c.g.Debug {
+		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if sp.Detach {
+		log, err := openLog(st, id)
+		if err != nil {
+			return 125, err
+		}
+		defer log.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, log, log
+	}
+	cmd.ExtraFiles = []*os.File{remote} // ctl.FD
+	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
+	if ic.NewNet {
+		flags |= syscall.CLONE_NEWNET
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	// The parent-death signal follows the forking thread, not den: keep
+	// that thread ours until the init is reaped (golang/go#27505).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	err = cmd.Start()
+	remote.Close()
+	c.g.debugf("init started")
+	if err != nil {
+		return 125, fmt.Errorf("starting the container init: %w", err)
+	}
+	c.mu.Lock()
+	c.init, c.toInit = cmd.Process, conn
+	c.mu.Unlock()
+	// For den stop and den kill, from other shells.
+	if dir, err := st.RunDir(id); err == nil {
+		_ = records.WriteInitPid(dir, cmd.Process.Pid)
+	}
+	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid)
+	if network != nil {
+		defer network.Stop()
+	}
+	if err != nil {
+		// Killed before it has all it needs, the init has nothing to say
+		// of its own, unless it failed on a config it had.
+		_ = cmd.Process.Kill()
+		failed := c.relayInit(conn, id)
+		_ = cmd.Wait()
+		if failed != nil {
+			return failed.code, failed
+		}
+		return 125, err
+	}
+	c.g.debugf("init configured")
+	failed := c.relayInit(conn, id)
+	werr := cmd.Wait()
+	if failed != nil {
+		return failed.code, failed
+	}
+	return ctl.WaitCode(werr, 125), nil
+}
+
+// relayInit passes the init's messages on to den until the command runs
+// (Started) or the init gives up (Failed, or its end).
+func (c *child) relayInit(conn *ctl.Conn, id string) *codedError {
+	for {
+		m, files, err := conn.Recv()
+		if err != nil {
+			return nil
+		}
+		switch m.Type {
+		case ctl.TTY:
+			_ = c.den.Send(ctl.TTY, nil, files...)
+		case ctl.Started:
+			_ = c.den.Send(ctl.Started, ctl.StatusBody{ID: id})
+			return nil
+		case ctl.Failed:
+			var st ctl.StatusBody
+			if err := m.Decode(&st); err != nil {
+				return &codedError{code: 125, msg: err.Error()}
+			}
+			return &codedError{code: st.Code, msg: st.Msg}
+		}
+		for _, f := range files {
+			f.Close()
+		}
+	}
+}

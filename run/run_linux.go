@@ -1,0 +1,140 @@
+package run
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/pull"
+	"github.com/denproject/den/run/records"
+	"github.com/denproject/den/run/spec"
+)
+
+type runArgs struct {
+	Spec   *spec.Spec `json:"spec"`
+	Report bool       `json:"report,omitempty"` // send pull progress
+}
+
+// Run is `den run`: den in the user namespace creates and starts the
+// container from the spec, while this den owns the terminal. With -d it
+// returns once the command runs, and prints the container's id.
+func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
+	h := hooks{progress: progress, stdin: sp.Interactive, detach: sp.Detach}
+	if sp.Tty {
+		t := newTerminal()
+		defer t.close()
+		h.tty = func(master *os.File) { t.attach(master, sp.Interactive) }
+		defer t.drain()
+	}
+	if sp.Detach {
+		h.started = func(id string) bool {
+			fmt.Println(id)
+			return true
+		}
+	}
+	return g.call("run", runArgs{Spec: sp, Report: progress != nil}, nil, h)
+}
+
+func (c *child) run(raw json.RawMessage) (any, error) {
+	a, err := decode[runArgs](raw)
+	if err != nil || a.Spec == nil {
+		return nil, fmt.Errorf("den run: no spec (%v)", err)
+	}
+	sp := a.Spec
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	c.g.debugf("store open")
+	imageID, cfg, err := c.imageForRun(st, sp, a.Report)
+	if err != nil {
+		return nil, err
+	}
+	argv, err := command(cfg, sp)
+	if err != nil {
+		return nil, err
+	}
+	rec := &records.Record{Image: sp.Image, Args: argv, Created: time.Now(), State: records.Running, Pid: os.Getpid()}
+	ctr, err := st.CreateContainer(sp.Name, imageID, rec.Encode(), sp.Rm)
+	if err != nil {
+		return nil, err
+	}
+	c.g.debugf("container %s created", ctr.ID[:12])
+	code, err := c.start(st, ctr.ID, cfg, argv, sp, rec)
+	c.g.debugf("container exited with %d", code)
+	defer c.g.debugf("cleaned up")
+	if sp.Rm || err != nil {
+		// A container den failed to start is not kept, --rm or not.
+		if rmErr := c.removeContainer(ctr); rmErr != nil && err == nil {
+			err = rmErr
+		}
+	} else {
+		// The mount went with the namespace; the store's count must follow.
+		_ = st.Unmount(ctr.ID)
+		rec.State, rec.ExitCode, rec.Pid = records.Exited, code, 0
+		_ = st.SetMetadata(ctr.ID, rec.Encode())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return nil, &ExitError{Code: code}
+}
+
+// imageForRun finds the image, pulling it as --pull says, and reads its
+// config.
+func (c *child) imageForRun(st *overlay.Store, sp *spec.Spec, report bool) (string, v1.Config, error) {
+	id := ""
+	if sp.Pull != spec.PullAlways {
+		if im, err := findImage(st, sp.Image); err == nil {
+			id = im.ID
+		} else if sp.Pull == spec.PullNever {
+			return "", v1.Config{}, fmt.Errorf("%s: no such image in the store and --pull=never (den pull %s first)", sp.Image, sp.Image)
+		}
+	}
+	if id == "" {
+		ref, err := pull.ParseRef(sp.Image, sp.Insecure)
+		if err != nil {
+			return "", v1.Config{}, err
+		}
+		plat, err := pull.ParsePlatform(sp.Platform)
+		if err != nil {
+			return "", v1.Config{}, err
+		}
+		img, err := c.pullOne(st, ref, plat, PullOptions{Report: report})
+		if err != nil {
+			return "", v1.Config{}, err
+		}
+		id = img.ID
+	}
+	raw, err := st.ImageConfig(id)
+	if err != nil {
+		return "", v1.Config{}, fmt.Errorf("reading the config of %s: %w", sp.Image, err)
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return "", v1.Config{}, fmt.Errorf("parsing the config of %s: %w", sp.Image, err)
+	}
+	return id, cfg.Config, nil
+}
+
+// command joins entrypoint and cmd as docker does: arguments after the
+// image replace Cmd; --entrypoint replaces Entrypoint and drops Cmd.
+func command(cfg v1.Config, sp *spec.Spec) ([]string, error) {
+	entry, cmd := cfg.Entrypoint, cfg.Cmd
+	if sp.Entrypoint != nil {
+		entry, cmd = *sp.Entrypoint, nil
+	}
+	if len(sp.Args) > 0 {
+		cmd = sp.Args
+	}
+	args := append(append([]string{}, entry...), cmd...)
+	if len(args) == 0 {
+		return nil, fmt.Errorf("%s: no command given and the image has none (add one after the image name)", sp.Image)
+	}
+	return args, nil
+}

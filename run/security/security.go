@@ -1,0 +1,121 @@
+// Package security turns docker's sandbox flags into the init's sandbox:
+// capabilities, no_new_privs, the seccomp filter, masked and read-only
+// paths, a read-only root and tmpfs mounts.
+package security
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/denproject/den/run/pid1"
+)
+
+// Docker's masked and read-only paths.
+var (
+	maskedPaths = []string{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+		"/sys/devices/virtual/powercap"}
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+// Flags are the sandbox's flags as the user typed them.
+type Flags struct {
+	CapAdd        []string
+	CapDrop       []string
+	Privileged    bool
+	SecurityOpt   []string
+	ReadOnly      bool
+	ReadOnlyTmpfs bool
+	Tmpfs         []string
+}
+
+// Options are --security-opt's settings.
+type Options struct {
+	NoNewPrivs bool
+	// Seccomp is "default", "unconfined" or a profile's path.
+	Seccomp string
+}
+
+// ParseSecurityOpts reads --security-opt values, in docker's spellings
+// (KEY=VALUE, or the older KEY:VALUE).
+func ParseSecurityOpts(opts []string) (Options, error) {
+	o := Options{NoNewPrivs: true, Seccomp: "default"}
+	for _, opt := range opts {
+		k, v, hasV := strings.Cut(opt, "=")
+		if !hasV {
+			k, v, hasV = strings.Cut(opt, ":")
+		}
+		switch k {
+		case "no-new-privileges":
+			switch v {
+			case "", "true":
+				o.NoNewPrivs = true
+			case "false":
+				o.NoNewPrivs = false
+			default:
+				return o, fmt.Errorf("invalid --security-opt %q: no-new-privileges takes true or false", opt)
+			}
+		case "seccomp":
+			if !hasV || v == "" {
+				return o, fmt.Errorf("invalid --security-opt %q: use seccomp=unconfined or seccomp=PROFILE.json", opt)
+			}
+			o.Seccomp = v
+		case "label", "apparmor":
+			// Accepted for docker compatibility; den applies neither.
+		default:
+			return o, fmt.Errorf("unknown --security-opt %q: den knows no-new-privileges, seccomp=unconfined|PROFILE.json", opt)
+		}
+	}
+	return o, nil
+}
+
+// ParseTmpfs reads --tmpfs PATH[:OPTIONS].
+func ParseTmpfs(t string) (pid1.Tmpfs, error) {
+	dest, opts, _ := strings.Cut(t, ":")
+	if !strings.HasPrefix(dest, "/") {
+		return pid1.Tmpfs{}, fmt.Errorf("invalid --tmpfs %q: the path must be absolute", t)
+	}
+	return pid1.Tmpfs{Dest: dest, Options: opts}, nil
+}
+
+// Resolve builds the sandbox from the flags. A seccomp profile file is
+// read here, on the host, once.
+func Resolve(f Flags) (pid1.Sandbox, error) {
+	var sb pid1.Sandbox
+	caps, err := capabilities(f.CapAdd, f.CapDrop, f.Privileged)
+	if err != nil {
+		return sb, err
+	}
+	sb.Caps, sb.LastCap = caps, lastCap()
+	opts, err := ParseSecurityOpts(f.SecurityOpt)
+	if err != nil {
+		return sb, err
+	}
+	sb.NoNewPrivs = opts.NoNewPrivs
+	switch {
+	case opts.Seccomp == "unconfined" || f.Privileged && opts.Seccomp == "default":
+	case opts.Seccomp == "default":
+		sb.Seccomp = defaultSeccomp(caps)
+	default:
+		if sb.Seccomp, err = loadProfile(opts.Seccomp, caps); err != nil {
+			return sb, err
+		}
+	}
+	if !f.Privileged {
+		sb.MaskedPaths, sb.ReadonlyPaths = maskedPaths, readonlyPaths
+	}
+	sb.ReadOnly = f.ReadOnly
+	if f.ReadOnly && f.ReadOnlyTmpfs {
+		for _, d := range []string{"/tmp", "/run", "/var/tmp"} {
+			sb.Tmpfs = append(sb.Tmpfs, pid1.Tmpfs{Dest: d, Options: "mode=1777"})
+		}
+	}
+	for _, t := range f.Tmpfs {
+		tm, err := ParseTmpfs(t)
+		if err != nil {
+			return sb, err
+		}
+		sb.Tmpfs = append(sb.Tmpfs, tm)
+	}
+	return sb, nil
+}

@@ -1,0 +1,164 @@
+package spec
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/docker/go-connections/nat"
+
+	"github.com/denproject/den/netns"
+	"github.com/denproject/den/run/pid1"
+)
+
+// ParsePublish reads one -p: [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp],
+// where the ports may be ranges of equal length (8000-8001:80-81). A
+// missing host port is picked at random when the container starts.
+func ParsePublish(s string) ([]netns.Port, error) {
+	bad := func(why string) ([]netns.Port, error) {
+		return nil, fmt.Errorf("invalid -p %q: %s (use [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp])", s, why)
+	}
+	maps, err := nat.ParsePortSpec(s)
+	if err != nil {
+		return bad(err.Error())
+	}
+	var out []netns.Port
+	for _, m := range maps {
+		proto := m.Port.Proto()
+		if proto != "tcp" && proto != "udp" {
+			return bad("protocol must be tcp or udp")
+		}
+		p := netns.Port{HostIP: m.Binding.HostIP, ContainerPort: m.Port.Int(), Proto: proto}
+		if p.ContainerPort <= 0 {
+			return bad("the container port must be 1-65535")
+		}
+		if h := m.Binding.HostPort; h != "" {
+			if strings.Contains(h, "-") {
+				return bad("a host port range for one container port is not supported")
+			}
+			if p.HostPort, err = strconv.Atoi(h); err != nil || p.HostPort <= 0 {
+				return bad("the host port must be 1-65535")
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// ParseVolume reads -v SRC:DST[:OPTIONS]; whether SRC exists is Build's
+// business.
+func ParseVolume(v string) (pid1.Bind, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return pid1.Bind{}, fmt.Errorf("invalid volume %q: use -v /host/path:/container/path[:ro]", v)
+	}
+	b := pid1.Bind{Source: parts[0], Dest: parts[1]}
+	if len(parts) == 3 {
+		for _, opt := range strings.Split(parts[2], ",") {
+			switch opt {
+			case "ro":
+				b.ReadOnly = true
+			case "rw", "z", "Z":
+			default:
+				return pid1.Bind{}, fmt.Errorf("invalid volume %q: unknown option %q (use ro or rw)", v, opt)
+			}
+		}
+	}
+	if !filepath.IsAbs(b.Dest) {
+		return pid1.Bind{}, fmt.Errorf("invalid volume %q: the container path must be absolute", v)
+	}
+	return b, nil
+}
+
+// ParseAddHost reads --add-host NAME:IP; NAME:host-gateway names the
+// gateway gw, and says so (the host's loopback is then opened).
+func ParseAddHost(h, gw string) (line string, gateway bool, err error) {
+	name, ip, ok := strings.Cut(h, ":")
+	if !ok || name == "" {
+		return "", false, fmt.Errorf("invalid --add-host %q: use NAME:IP or NAME:host-gateway", h)
+	}
+	if ip == "host-gateway" {
+		return gw + "\t" + name, true, nil
+	}
+	if net.ParseIP(ip) == nil {
+		return "", false, fmt.Errorf("invalid --add-host %q: %q is not an IP address", h, ip)
+	}
+	return ip + "\t" + name, false, nil
+}
+
+// ParseDNS reads --dns: an IPv4 or IPv6 address.
+func ParseDNS(s string) (string, error) {
+	if ip := net.ParseIP(s); ip != nil {
+		return ip.String(), nil
+	}
+	return "", fmt.Errorf("invalid --dns %q: not an IP address (e.g. --dns 1.1.1.1)", s)
+}
+
+// ParsePull reads --pull.
+func ParsePull(s string) (Pull, error) {
+	switch p := Pull(s); p {
+	case "":
+		return PullMissing, nil
+	case PullMissing, PullAlways, PullNever:
+		return p, nil
+	}
+	return "", fmt.Errorf("invalid --pull %q: use missing, always or never", s)
+}
+
+// ParseEnvFile reads an --env-file's content: KEY=VALUE lines; blank
+// lines and comments are skipped.
+func ParseEnvFile(content string) []string {
+	var env []string
+	for _, line := range strings.Split(content, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		env = append(env, line)
+	}
+	return env
+}
+
+// ResolveEnv gives a bare KEY den's own value, as docker's client does,
+// and drops it when lookup has none.
+func ResolveEnv(entries []string, lookup func(string) (string, bool)) []string {
+	var out []string
+	for _, e := range entries {
+		if k, _, ok := strings.Cut(e, "="); !ok {
+			v, found := lookup(k)
+			if !found {
+				continue
+			}
+			e = k + "=" + v
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// MergeEnv applies KEY=VALUE entries over base, in order: a key already in
+// base keeps its place.
+func MergeEnv(base []string, overrides []string) []string {
+	idx := map[string]int{}
+	out := append([]string{}, base...)
+	for i, e := range out {
+		k, _, _ := strings.Cut(e, "=")
+		idx[k] = i
+	}
+	for _, e := range overrides {
+		k, _, _ := strings.Cut(e, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = e
+		} else {
+			idx[k] = len(out)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func isHexString(s string) bool {
+	return strings.Trim(s, "0123456789abcdef") == ""
+}

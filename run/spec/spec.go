@@ -1,0 +1,74 @@
+// Package spec is a container's typed specification: docker's run flags,
+// parsed and checked once, in the den the user runs, then handed whole to
+// den in the user namespace, which trusts it.
+package spec
+
+import (
+	"github.com/denproject/den/netns"
+	"github.com/denproject/den/run/pid1"
+)
+
+// Spec is everything den needs to create and start a container.
+type Spec struct {
+	Image string   `json:"image"`
+	Args  []string `json:"args,omitempty"` // after the image: replace its Cmd
+	// Entrypoint replaces the image's when set; an empty one removes it.
+	Entrypoint *[]string `json:"entrypoint,omitempty"`
+	Name       string    `json:"name,omitempty"`
+	// Env is --env-file's then -e's entries, each KEY=VALUE: a bare KEY
+	// was resolved from den's own environment.
+	Env      []string    `json:"env,omitempty"`
+	User     string      `json:"user,omitempty"`
+	Workdir  string      `json:"workdir,omitempty"`
+	Hostname string      `json:"hostname,omitempty"`
+	Mounts   []pid1.Bind `json:"mounts,omitempty"`
+	Network  Network     `json:"network"`
+
+	Tty         bool `json:"tty,omitempty"`
+	Interactive bool `json:"interactive,omitempty"`
+	Rm          bool `json:"rm,omitempty"`
+	Detach      bool `json:"detach,omitempty"`
+
+	Pull     Pull   `json:"pull"`
+	Platform string `json:"platform,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
+
+	Sandbox pid1.Sandbox `json:"sandbox"`
+}
+
+// Network is the container's network: the backend (or host, none), the
+// published ports, /etc/hosts additions and DNS settings.
+type Network struct {
+	// Mode is netns.Pasta, netns.Slirp4netns, netns.Builtin, ModeHost or
+	// ModeNone: "slirp" was resolved to what this host has.
+	Mode  string       `json:"mode"`
+	Ports []netns.Port `json:"ports,omitempty"`
+	// Hosts are /etc/hosts lines from --add-host.
+	Hosts []string `json:"hosts,omitempty"`
+	// HostLoopback opens the host's loopback through the gateway, which
+	// --add-host NAME:host-gateway asks for.
+	HostLoopback bool     `json:"hostLoopback,omitempty"`
+	DNS          []string `json:"dns,omitempty"`
+	DNSSearch    []string `json:"dnsSearch,omitempty"`
+	DNSOptions   []string `json:"dnsOptions,omitempty"`
+}
+
+// Network modes that need no backend.
+const (
+	ModeHost = "host"
+	ModeNone = "none"
+)
+
+// Own says whether the container has a network namespace of its own with
+// a backend serving it.
+func (n Network) Own() bool { return n.Mode != ModeHost && n.Mode != ModeNone }
+
+// Pull is --pull's policy.
+type Pull string
+
+// Pull policies, as docker spells them.
+const (
+	PullMissing Pull = "missing"
+	PullAlways  Pull = "always"
+	PullNever   Pull = "never"
+)

@@ -1,0 +1,158 @@
+package run
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/netns"
+	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/pid1"
+	"github.com/denproject/den/run/records"
+	"github.com/denproject/den/run/spec"
+	"github.com/denproject/den/userns"
+)
+
+// start mounts the rootfs, fills the init's config from the image and the
+// spec, and runs the container; it returns the command's exit status.
+func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string, sp *spec.Spec, rec *records.Record) (int, error) {
+	rootfs, err := st.Mount(id)
+	c.g.debugf("rootfs mounted")
+	if err != nil {
+		return 125, err
+	}
+	user := sp.User
+	if user == "" {
+		user = cfg.User
+	}
+	u, err := resolveUser(rootfs, user)
+	if err != nil {
+		return 125, err
+	}
+	hostname := sp.Hostname
+	if hostname == "" {
+		hostname = id[:12]
+	}
+	rec.Hostname = hostname
+	dir, err := st.Dir(id)
+	if err != nil {
+		return 125, err
+	}
+	files, err := etcFiles(dir, hostname, sp.Network)
+	if err != nil {
+		return 125, err
+	}
+	cwd := cfg.WorkingDir
+	if sp.Workdir != "" {
+		cwd = sp.Workdir
+	}
+	ic := &pid1.Config{
+		Rootfs: rootfs, Hostname: hostname, Args: argv, Env: containerEnv(cfg, sp, hostname, u.Home), Cwd: cwd,
+		UID: u.UID, GID: u.GID, Groups: u.Groups, Tty: sp.Tty, NoSetGroups: userns.SingleID(),
+		HostSys: sp.Network.Mode == spec.ModeHost, NewNet: sp.Network.Mode != spec.ModeHost,
+		Files: files, Mounts: sp.Mounts, TTYGroup: userns.MappedIDs() > 5, Sandbox: sp.Sandbox,
+	}
+	return c.launch(st, ic, sp, id)
+}
+
+// containerEnv is docker's: a PATH, the image's, HOSTNAME and HOME, TERM
+// with -t, then --env-file's and -e's.
+func containerEnv(cfg v1.Config, sp *spec.Spec, hostname, home string) []string {
+	env := spec.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, cfg.Env)
+	env = spec.MergeEnv(env, []string{"HOSTNAME=" + hostname, "HOME=" + home, "container=den"})
+	if sp.Tty {
+		env = spec.MergeEnv(env, []string{"TERM=xterm"})
+	}
+	return spec.MergeEnv(env, sp.Env)
+}
+
+// configure starts the network while the init sets the container up:
+// the init has its config at once, and NetworkReady once the network
+// (and the port forwarder) is up.
+func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id string, pid int) (*netns.Network, error) {
+	network, err := c.network(sp, id, pid)
+	if err != nil {
+		return nil, err
+	}
+	if network != nil {
+		ic.PortForwarder = network.ChildHalf()
+	}
+	if ic.Seccomp != nil {
+		if ic.SeccompFilter, err = pid1.CompileSeccomp(ic.Seccomp); err != nil {
+			return network, err
+		}
+		ic.Seccomp = nil // the init loads the compiled filter
+	}
+	if err := conn.Send(ctl.Config, ic); err != nil {
+		return network, err
+	}
+	if network != nil {
+		c.g.debugf("network backend %s", network.Backend())
+		if err := network.Start(); err != nil {
+			return network, err
+		}
+		if ic.PortForwarder != nil {
+			if err := network.Publish(exited(pid)); err != nil {
+				return network, err
+			}
+		}
+	}
+	return network, conn.Send(ctl.NetworkReady, nil)
+}
+
+// network prepares user-mode networking for the init's namespace; nil for
+// --network host and none.
+func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, error) {
+	if !sp.Network.Own() {
+		return nil, nil
+	}
+	dir, err := c.store.RunDir(id)
+	if err != nil {
+		return nil, err
+	}
+	var log io.Writer
+	if c.g.Debug {
+		log = c.g.Stderr
+	}
+	ports := append([]netns.Port{}, sp.Network.Ports...)
+	n, err := netns.New(netns.Options{Backend: sp.Network.Mode, Pid: pid, Ports: ports,
+		HostLoopback: sp.Network.HostLoopback, StateDir: dir, SocketDir: c.portsDir(id), Log: log})
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range sp.Network.Ports {
+		if p.HostPort == 0 {
+			_ = c.den.Send(ctl.Published, ports[i].String())
+		}
+	}
+	return n, nil
+}
+
+// exited closes when process pid ends, without reaping it.
+func exited(pid int) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		var info unix.Siginfo
+		for unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+		}
+		close(ch)
+	}()
+	return ch
+}
+
+// openLog opens a detached container's log, its stdout and stderr.
+func openLog(st *overlay.Store, id string) (*os.File, error) {
+	path, err := logFile(st, id)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the container's log: %w", err)
+	}
+	return f, nil
+}
