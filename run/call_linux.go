@@ -35,7 +35,7 @@ type hooks struct {
 // requestArgs is a request's body: the shared options, then the
 // operation's own arguments.
 type requestArgs struct {
-	Global *Global          `json:"global"`
+	Global *Global         `json:"global"`
 	Args   json.RawMessage `json:"args,omitempty"`
 }
 

@@ -21,11 +21,11 @@ func IsChild() bool { return os.Getenv(ctl.EnvRole) == "child" }
 
 // child is den in the user namespace, serving one request.
 type child struct {
-	g     *Global
-	den   *ctl.Conn // to the den the user ran
-	ctx   context.Context
+	g      *Global
+	den    *ctl.Conn // to the den the user ran
+	ctx    context.Context
 	cancel context.CancelFunc
-	store *overlay.Store
+	store  *overlay.Store
 
 	mu   sync.Mutex
 	init *os.Process // the container's init, once started
