@@ -1,13 +1,13 @@
 package run
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/sys/user"
 )
 
 // execUser is who the command runs as.
@@ -17,100 +17,38 @@ type execUser struct {
 	Home     string
 }
 
-// resolveUser follows docker's -u: "name", "uid", "name:group" or
-// "uid:gid", looked up in the image's /etc/passwd and /etc/group, with the
-// user's supplementary groups. A numeric uid absent from passwd is allowed.
+// resolveUser follows docker's -u ("name", "uid", "name:group",
+// "uid:gid") against the image's /etc/passwd and /etc/group, with the
+// user's supplementary groups; runc's resolver, as docker uses it. A
+// numeric uid absent from passwd is allowed.
 func resolveUser(rootfs, spec string) (*execUser, error) {
-	u := &execUser{Home: "/"}
-	if spec == "" {
-		spec = "0"
+	passwd, closeP := openDB(rootfs, "/etc/passwd")
+	defer closeP()
+	group, closeG := openDB(rootfs, "/etc/group")
+	defer closeG()
+	eu, err := user.GetExecUser(spec, &user.ExecUser{Home: "/"}, passwd, group)
+	if err != nil {
+		return nil, fmt.Errorf("%w in the image's /etc/passwd and /etc/group", err)
 	}
-	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
-	passwd := readDB(rootfs, "/etc/passwd")
-	found := false
-	for _, f := range passwd {
-		if len(f) < 7 || (f[0] != userPart && f[2] != userPart) {
-			continue
-		}
-		uid, err1 := strconv.ParseUint(f[2], 10, 32)
-		gid, err2 := strconv.ParseUint(f[3], 10, 32)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		u.UID, u.GID, u.Home, found = uint32(uid), uint32(gid), f[5], true
-		userPart = f[0]
-		break
-	}
-	if !found {
-		n, err := strconv.ParseUint(userPart, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("unable to find user %s: no matching entries in the image's /etc/passwd", userPart)
-		}
-		u.UID, u.GID = uint32(n), uint32(n)
-		if n != 0 {
-			u.GID = 0
-		}
-	}
-	groups := readDB(rootfs, "/etc/group")
-	if hasGroup {
-		gid, err := lookupGroup(groups, groupPart)
-		if err != nil {
-			return nil, err
-		}
-		u.GID = gid
-	}
-	if found {
-		for _, g := range groups {
-			if len(g) < 4 {
-				continue
-			}
-			for _, m := range strings.Split(g[3], ",") {
-				if m == userPart {
-					if gid, err := strconv.ParseUint(g[2], 10, 32); err == nil && uint32(gid) != u.GID {
-						u.Groups = append(u.Groups, uint32(gid))
-					}
-				}
-			}
+	u := &execUser{UID: uint32(eu.Uid), GID: uint32(eu.Gid), Home: eu.Home}
+	for _, g := range eu.Sgids {
+		if uint32(g) != u.GID {
+			u.Groups = append(u.Groups, uint32(g))
 		}
 	}
 	return u, nil
 }
 
-func lookupGroup(groups [][]string, name string) (uint32, error) {
-	for _, g := range groups {
-		if len(g) >= 3 && (g[0] == name || g[2] == name) {
-			if gid, err := strconv.ParseUint(g[2], 10, 32); err == nil {
-				return uint32(gid), nil
-			}
-		}
-	}
-	gid, err := strconv.ParseUint(name, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("unable to find group %s: no matching entries in the image's /etc/group", name)
-	}
-	return uint32(gid), nil
-}
-
-// readDB reads a colon-separated file of the image, resolved inside the
-// rootfs so an image's symlink cannot point den at a host file.
-func readDB(rootfs, path string) [][]string {
+// openDB opens a file of the image, resolved inside the rootfs so that an
+// image's symlink cannot point den at a host file; nil when it is absent.
+func openDB(rootfs, path string) (io.Reader, func()) {
 	p, err := securejoin.SecureJoin(rootfs, path)
 	if err != nil {
-		return nil
+		return nil, func() {}
 	}
 	f, err := os.Open(p)
-	if err != nil {
-		return nil
+	if errors.Is(err, os.ErrNotExist) || err != nil {
+		return nil, func() {}
 	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		out = append(out, strings.Split(line, ":"))
-	}
-	return out
+	return f, func() { f.Close() }
 }

@@ -1,0 +1,135 @@
+package ctl
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func pair(t *testing.T) (*Conn, *Conn) {
+	t.Helper()
+	a, remote, err := Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewConn(remote)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+func TestMessagesKeepTheirBoundariesAndBodies(t *testing.T) {
+	a, b := pair(t)
+	for i := 0; i < 3; i++ {
+		if err := a.Send(Failed, StatusBody{Code: 127, Msg: strings.Repeat("x", i*40000)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		var st StatusBody
+		if _, err := b.Expect(Failed, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Code != 127 || len(st.Msg) != i*40000 {
+			t.Fatalf("message %d: code %d, %d bytes", i, st.Code, len(st.Msg))
+		}
+	}
+}
+
+func TestDescriptorsTravelWithTheirMessage(t *testing.T) {
+	a, b := pair(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := a.Send(TTY, nil, w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	m, files, err := b.Recv()
+	if err != nil || m.Type != TTY || len(files) != 1 {
+		t.Fatalf("got %v, %d files, %v", m.Type, len(files), err)
+	}
+	// What is written through the received descriptor comes out of the pipe.
+	files[0].Write([]byte("through"))
+	files[0].Close()
+	got, _ := io.ReadAll(r)
+	if string(got) != "through" {
+		t.Fatalf("read %q", got)
+	}
+	// Received descriptors are close-on-exec: a command den starts later
+	// must not inherit them.
+	r2, w2, _ := os.Pipe()
+	defer r2.Close()
+	a.Send(TTY, nil, w2)
+	w2.Close()
+	_, files, _ = b.Recv()
+	flags, err := unix.FcntlInt(files[0].Fd(), unix.F_GETFD, 0)
+	if err != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Fatalf("received descriptor flags %#x, %v", flags, err)
+	}
+	files[0].Close()
+}
+
+func TestAnotherVersionIsRefusedInOneLine(t *testing.T) {
+	a, b := pair(t)
+	raw, _ := json.Marshal(Msg{V: Version + 1, Type: Started})
+	if err := unix.Sendmsg(int(a.File().Fd()), raw, nil, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := b.Recv()
+	var ve *VersionError
+	if !errors.As(err, &ve) || ve.Got != Version+1 {
+		t.Fatalf("got %v", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, "stop the container") {
+		t.Fatalf("message %q does not name the fix on one line", msg)
+	}
+}
+
+func TestEndOfPeerIsEOFAndUnexpectedTypesAreErrors(t *testing.T) {
+	a, b := pair(t)
+	a.Send(NetworkReady, nil)
+	if _, err := b.Expect(Config, nil); err == nil || !strings.Contains(err.Error(), "want config") {
+		t.Fatalf("wrong type: %v", err)
+	}
+	a.Close()
+	if _, _, err := b.Recv(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after close: %v", err)
+	}
+	// A peer that is gone makes Send fail, and does not kill the sender.
+	if err := b.Send(Started, nil); err == nil {
+		t.Fatal("send to a closed peer succeeded")
+	}
+}
+
+func TestOversizedMessageIsRefused(t *testing.T) {
+	a, _ := pair(t)
+	err := a.Send(Config, strings.Repeat("y", maxMsg+1))
+	if err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestExitCodesAsAShellReportsThem(t *testing.T) {
+	cases := map[string]int{"exit 0": 0, "exit 42": 42, "kill -TERM $$": 143, "kill -KILL $$": 137}
+	for script, want := range cases {
+		err := exec.Command("/bin/sh", "-c", script).Run()
+		if got := WaitCode(err, 125); got != want {
+			t.Errorf("%s: %d, want %d", script, got, want)
+		}
+	}
+	if got := WaitCode(errors.New("not started"), 125); got != 125 {
+		t.Errorf("fallback: %d", got)
+	}
+	if got := ExitCode(syscall.WaitStatus(0x0100 * 3)); got != 3 {
+		t.Errorf("ExitCode(exit 3) = %d", got)
+	}
+}
