@@ -137,16 +137,39 @@ func publishedServer(t *testing.T, e *env, ref, backend string) (int, int, *exec
 	}
 }
 
+// echoConn connects to the echo server once it answers: nc starts after
+// httpd, and pasta accepts on the host before the container listens.
+func echoConn(t *testing.T, port int) net.Conn {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			buf := make([]byte, 5)
+			if _, err = c.Write([]byte("ping\n")); err == nil {
+				_, err = io.ReadFull(c, buf)
+			}
+			if err == nil && string(buf) == "ping\n" {
+				c.SetDeadline(time.Time{})
+				return c
+			}
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the echo server never answered: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func TestNetworkPublishedPorts(t *testing.T) {
 	e, ref := pulled(t)
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			port, echo, _ := publishedServer(t, e, ref, b)
 			// A 10 MB echo round trip through the published port is intact.
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", echo), 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := echoConn(t, echo)
 			defer c.Close()
 			data := make([]byte, 10<<20)
 			rand.Read(data)
