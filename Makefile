@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/denproject/den/cmd/den/cli.Version=$(VERSION)
 export CGO_ENABLED = 0
 
-.PHONY: build test unit demo bench lint clean
+.PHONY: build test unit fuzz demo bench lint clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/den ./cmd/den
@@ -16,6 +16,15 @@ test: lint
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+# Each fuzz target for a short fixed time (FUZZTIME=60s for a longer run).
+# Not part of "test": fuzzing is open-ended and its time is the lead's call.
+# A crash lands in the package's testdata/fuzz/ and then fails "make unit".
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzFilterTar$$' -fuzztime=$(FUZZTIME) ./overlay
+	$(GO) test -run='^$$' -fuzz='^FuzzFilterEntries$$' -fuzztime=$(FUZZTIME) ./overlay
+	$(GO) test -run='^$$' -fuzz='^FuzzParseRef$$' -fuzztime=$(FUZZTIME) ./pull
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

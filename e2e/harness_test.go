@@ -159,14 +159,31 @@ func runAsTestUser() (int, error) {
 		envFullDisk + "=" + full,
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	err = cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), nil
-	}
+	code, err := exitCode(cmd.Run())
 	if err != nil {
 		return 0, fmt.Errorf("running the tests as %s: %w", testUser, err)
 	}
-	return 0, nil
+	// The DNS test needs a resolver of the test's choosing, which only a
+	// network namespace made by root can give it: one run per case.
+	if dnsSelected(os.Args[1:]) {
+		for _, c := range dnsCases {
+			dcode, err := runDNSCase(c, uid, gid, bin, tmp, cmd.Env)
+			if err != nil {
+				return 0, fmt.Errorf("DNS case %s: %w", c.name, err)
+			}
+			if code == 0 {
+				code = dcode
+			}
+		}
+	}
+	return code, nil
+}
+
+func exitCode(err error) (int, error) {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), nil
+	}
+	return 0, err
 }
 
 func ensureSubRange(path string) error {

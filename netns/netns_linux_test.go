@@ -60,3 +60,19 @@ func TestParsePublish(t *testing.T) {
 		}
 	}
 }
+
+// pasta's --dns replaces the upstream it reads from /etc/resolv.conf, and
+// Debian 12's and Ubuntu 24.04's builds are then left with none (issue 11).
+func TestPastaForwardsDNSToTheHostsResolver(t *testing.T) {
+	for _, loop := range []bool{false, true} {
+		args := strings.Join(pastaArgs(Options{HostLoopback: loop}, "/ns"), " ")
+		if !strings.Contains(args, "--dns-forward "+DNS) {
+			t.Fatalf("no --dns-forward %s: %s", DNS, args)
+		}
+		for _, bad := range []string{"--dns ", "-D ", "--dns-host"} {
+			if strings.Contains(args+" ", bad) {
+				t.Fatalf("%q stops pasta forwarding to the host's resolver: %s", bad, args)
+			}
+		}
+	}
+}

@@ -20,10 +20,45 @@ func startPasta(o Options) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
+	cmd, errb := command(Pasta, pastaArgs(o, nsPath)...)
+	n := &Network{cmd: cmd, stderr: errb}
+	if err := cmd.Start(); err != nil {
+		unbind()
+		return nil, n.failed(Pasta, err)
+	}
+	exited := make(chan struct{})
+	go func() { _, _ = cmd.Process.Wait(); close(exited) }()
+	if err := waitRoute(o.Pid, exited); err != nil {
+		_ = cmd.Process.Kill()
+		<-exited
+		unbind()
+		return nil, n.failed(Pasta, err)
+	}
+	// The reaping goroutine above owns the process now.
+	n.cmd = nil
+	n.stop = func() {
+		_ = cmd.Process.Kill()
+		if len(o.Ports) > 0 { // see Stop
+			<-exited
+		}
+		unbind()
+	}
+	return n, nil
+}
+
+// pastaArgs is pasta's command line for the namespace bound at nsPath.
+func pastaArgs(o Options, nsPath string) []string {
+	// Only --dns-forward: pasta sends queries for DNS to the first
+	// nameserver in the host's /etc/resolv.conf (its documented default),
+	// a loopback one too (127.0.0.53, 127.0.0.1), also with --no-map-gw.
+	// With --dns, pasta reads no nameserver from that file, and every
+	// build from 2023_03 to 2025_01 (Debian 12's and Ubuntu 24.04's among
+	// them, by their source) is left with no upstream: queries went to
+	// 0.0.0.0:53. --dns-host would name it but older builds reject it.
 	args := []string{"--config-net", "--foreground", "--quiet", "--runas", "0:0",
 		"--netns", nsPath, "--netns-only",
 		"--address", ContainerIP, "--netmask", strconv.Itoa(PrefixLen), "--gateway", Gateway,
-		"--dns", DNS, "--dns-forward", DNS, "--mtu", strconv.Itoa(MTU),
+		"--dns-forward", DNS, "--mtu", strconv.Itoa(MTU),
 		"--tcp-ns", "none", "--udp-ns", "none"}
 	if !o.HostLoopback {
 		args = append(args, "--no-map-gw")
@@ -49,30 +84,7 @@ func startPasta(o Options) (*Network, error) {
 	if udp == 0 {
 		args = append(args, "--udp-ports", "none")
 	}
-	cmd, errb := command(Pasta, args...)
-	n := &Network{cmd: cmd, stderr: errb}
-	if err := cmd.Start(); err != nil {
-		unbind()
-		return nil, n.failed(Pasta, err)
-	}
-	exited := make(chan struct{})
-	go func() { _, _ = cmd.Process.Wait(); close(exited) }()
-	if err := waitRoute(o.Pid, exited); err != nil {
-		_ = cmd.Process.Kill()
-		<-exited
-		unbind()
-		return nil, n.failed(Pasta, err)
-	}
-	// The reaping goroutine above owns the process now.
-	n.cmd = nil
-	n.stop = func() {
-		_ = cmd.Process.Kill()
-		if len(o.Ports) > 0 { // see Stop
-			<-exited
-		}
-		unbind()
-	}
-	return n, nil
+	return args
 }
 
 func bindNetns(o Options) (string, func(), error) {

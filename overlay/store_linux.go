@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"go.podman.io/storage"
 	"go.podman.io/storage/types"
@@ -68,6 +69,7 @@ func Open(o Options) (*Store, error) {
 }
 
 func open(o Options, mountProgram string) (storage.Store, error) {
+	ignoreStorageConf()
 	driverOpts := []string{}
 	if mountProgram != "" {
 		driverOpts = append(driverOpts, "overlay.mount_program="+mountProgram)
@@ -82,6 +84,42 @@ func open(o Options, mountProgram string) (storage.Store, error) {
 		GraphDriverOptions: driverOpts,
 	})
 }
+
+// ignoreStorageConf makes containers/storage compute its defaults from an
+// empty configuration, once per process. GetStore computes them on every
+// call even when given every path, and that reads podman's storage.conf
+// (the user's, /etc's, CONTAINERS_STORAGE_CONF and the drop-in
+// directories): a malformed or unreadable podman file would break den's
+// store, and settings meant for podman would be one GetStore change away
+// from applying to den. The library caches the result for the life of the
+// process, so the environment is pointed at an empty file only for the
+// first call and then restored for anything den starts.
+func ignoreStorageConf() {
+	primeDefaults.Do(func() {
+		saved := map[string]*string{}
+		for _, k := range []string{"CONTAINERS_STORAGE_CONF", "CONTAINERS_STORAGE_CONF_OVERRIDE", "STORAGE_DRIVER", "STORAGE_OPTS"} {
+			if v, ok := os.LookupEnv(k); ok {
+				saved[k] = &v
+			} else {
+				saved[k] = nil
+			}
+			os.Unsetenv(k)
+		}
+		// Set, this variable replaces the main files and turns off the
+		// drop-in directories.
+		os.Setenv("CONTAINERS_STORAGE_CONF", os.DevNull)
+		_, _ = types.DefaultStoreOptions() // an error recurs, and is reported, in GetStore
+		for k, v := range saved {
+			if v == nil {
+				os.Unsetenv(k)
+			} else {
+				os.Setenv(k, *v)
+			}
+		}
+	})
+}
+
+var primeDefaults sync.Once
 
 func isOverlayUnsupported(err error) bool {
 	msg := err.Error()

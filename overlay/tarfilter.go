@@ -61,13 +61,19 @@ func (f *filter) copy(w io.Writer, r io.Reader) error {
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("entry %q: %w", hdr.Name, err)
 		}
-		n, err := io.Copy(tw, tr)
-		if err != nil {
-			return fmt.Errorf("entry %q: %w", hdr.Name, err)
+		var body io.Reader = tr
+		if f.maxSize > 0 {
+			// Stop at the limit, not after the entry: a sparse entry can
+			// declare terabytes of holes in a few bytes of tar.
+			body = io.LimitReader(tr, f.maxSize-f.size+1)
 		}
+		n, err := io.Copy(tw, body)
 		f.size += n
 		if f.maxSize > 0 && f.size > f.maxSize {
 			return fmt.Errorf("layer is larger than the %d byte limit (--max-layer-size)", f.maxSize)
+		}
+		if err != nil {
+			return fmt.Errorf("entry %q: %w", hdr.Name, err)
 		}
 	}
 	if err := tw.Close(); err != nil {
@@ -85,10 +91,8 @@ func (f *filter) check(hdr *tar.Header) (bool, error) {
 		return false, &EntryError{hdr.Name, err.Error()}
 	}
 	hdr.Name = name
-	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
-		if f.symlinks[dir] {
-			return false, &EntryError{hdr.Name, fmt.Sprintf("is written through the symlink %q planted by this layer", dir)}
-		}
+	if dir := f.through(name); dir != "" {
+		return false, &EntryError{hdr.Name, fmt.Sprintf("is written through the symlink %q planted by this layer", dir)}
 	}
 	base := path.Base(name)
 	if strings.HasPrefix(base, whiteoutPrefix) && base != whiteoutPrefix+whiteoutPrefix+".opq" {
@@ -104,6 +108,11 @@ func (f *filter) check(hdr *tar.Header) (bool, error) {
 			return false, &EntryError{hdr.Name, "hard link " + err.Error()}
 		}
 		hdr.Linkname = target
+		// The link's target may have been written before one of its
+		// directories was replaced by a symlink.
+		if dir := f.through(target); dir != "" {
+			return false, &EntryError{hdr.Name, fmt.Sprintf("is a hard link through the symlink %q planted by this layer", dir)}
+		}
 		// Each layer unpacks into a directory of its own: a link to a
 		// file of a lower layer has nothing to point at.
 		if !f.present[target] {
@@ -133,6 +142,17 @@ func (f *filter) check(hdr *tar.Header) (bool, error) {
 	f.uids[uint32(hdr.Uid)] = struct{}{}
 	f.gids[uint32(hdr.Gid)] = struct{}{}
 	return true, nil
+}
+
+// through returns the symlink planted by this layer that a path's
+// directories pass through, or "".
+func (f *filter) through(name string) string {
+	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+		if f.symlinks[dir] {
+			return dir
+		}
+	}
+	return ""
 }
 
 // cleanName makes an entry name relative to the layer root, refusing names

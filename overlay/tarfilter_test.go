@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -92,5 +93,114 @@ func TestFilterChecksOwnersAndSize(t *testing.T) {
 	}
 	if _, _, err := filterRun(65536, 0, []byte("garbage that is not tar")); err == nil {
 		t.Error("garbage accepted")
+	}
+}
+
+func TestFilterRefusesHardLinkThroughPlantedSymlink(t *testing.T) {
+	// Found by FuzzFilterEntries: a file written while "a" was a directory,
+	// then "a" replaced by a symlink, then a hard link to "a/f".
+	_, _, err := filterRun(65536, 0, tarOf(t,
+		&tar.Header{Name: "a", Typeflag: tar.TypeDir},
+		&tar.Header{Name: "a/f", Size: 1},
+		&tar.Header{Name: "a", Typeflag: tar.TypeSymlink, Linkname: "/etc"},
+		&tar.Header{Name: "l", Typeflag: tar.TypeLink, Linkname: "a/f"},
+	))
+	var ee *EntryError
+	if !errors.As(err, &ee) || ee.Entry != "l" || !strings.Contains(ee.Why, `through the symlink "a"`) {
+		t.Fatalf("got %v, want entry l refused as a link through the symlink a", err)
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	ok := map[string]string{"a/b": "a/b", "./a": "a", "a/./b/": "a/b", "a/../b": "b", "a//b": "a/b", "./": ".", "..a": "..a", "a/..b": "a/..b"}
+	for in, want := range ok {
+		if got, err := cleanName(in); err != nil || got != want {
+			t.Errorf("cleanName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	bad := map[string]string{"/a": "absolute", "//a": "absolute", "..": "'..'", "../a": "'..'", "a/../../b": "'..'", "./../a": "'..'"}
+	for in, why := range bad {
+		if _, err := cleanName(in); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("cleanName(%q): %v, want an error saying %s", in, err, why)
+		}
+	}
+}
+
+func TestFilterRefusalsNameEntryAndCause(t *testing.T) {
+	cases := []struct {
+		hs   []*tar.Header
+		want string
+	}{
+		{[]*tar.Header{{Name: "../x", Size: 1}}, `entry "../x": climbs out of the layer with '..'`},
+		{[]*tar.Header{{Name: "/etc/x", Size: 1}}, `entry "/etc/x": has an absolute path`},
+		{[]*tar.Header{{Name: "l", Typeflag: tar.TypeLink, Linkname: "/etc/shadow"}}, `entry "l": hard link has an absolute path`},
+		{[]*tar.Header{{Name: "s", Typeflag: tar.TypeSymlink, Linkname: "/"}, {Name: "s/a/b", Size: 1}}, `entry "s/a/b": is written through the symlink "s"`},
+		{[]*tar.Header{{Name: "l", Typeflag: tar.TypeLink, Linkname: "x"}}, `hard links cannot cross layers`},
+		{[]*tar.Header{{Name: "d/.wh.."}}, `whiteout names no file inside the layer`},
+	}
+	for _, c := range cases {
+		_, _, err := filterRun(65536, 0, tarOf(t, c.hs...))
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v, want %q", c.hs[len(c.hs)-1].Name, err, c.want)
+		}
+	}
+}
+
+func TestFilterRewritesNamesItKeeps(t *testing.T) {
+	var out bytes.Buffer
+	f := newFilter(65536, 0, func(string) {})
+	err := f.copy(&out, bytes.NewReader(tarOf(t,
+		&tar.Header{Name: "./usr//bin/", Typeflag: tar.TypeDir, Uid: 0, Gid: 0},
+		&tar.Header{Name: "./usr/bin/app", Size: 1, Uid: 1000, Gid: 50},
+		&tar.Header{Name: "./app", Typeflag: tar.TypeLink, Linkname: "./usr/bin/app", Uid: 1000, Gid: 50},
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	tr := tar.NewReader(&out)
+	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+		names = append(names, h.Name+">"+h.Linkname)
+	}
+	if got := strings.Join(names, " "); got != "usr/bin> usr/bin/app> app>usr/bin/app" {
+		t.Errorf("kept entries %q: names and link targets should be clean and relative", got)
+	}
+	if len(f.uids) != 2 || len(f.gids) != 2 || len(keys(f.uids)) != 2 {
+		t.Errorf("owners seen: uids %v gids %v, want {0,1000} and {0,50}", f.uids, f.gids)
+	}
+}
+
+func TestFilterSquashedOwnersStillRefuseEscapes(t *testing.T) {
+	// With one mapped uid the owner check is off; the path checks are not.
+	_, _, err := filterRun(0, 0, tarOf(t, &tar.Header{Name: "../../x", Size: 1, Uid: 99999}))
+	var ee *EntryError
+	if !errors.As(err, &ee) {
+		t.Fatalf("got %v, want an entry error", err)
+	}
+}
+
+// countingZeros is an endless stream of zeros that counts what was read.
+type countingZeros struct{ n int64 }
+
+func (z *countingZeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestFilterStopsAtTheSizeLimit(t *testing.T) {
+	// A header declaring 4 GiB, then zeros: the filter must give up near
+	// the limit instead of copying the whole entry first.
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	tw.WriteHeader(&tar.Header{Name: "huge", Typeflag: tar.TypeReg, Size: 4 << 30, Mode: 0o644})
+	body := &countingZeros{}
+	f := newFilter(65536, 1<<20, func(string) {})
+	err := f.copy(io.Discard, io.MultiReader(&hdr, body))
+	if err == nil || !strings.Contains(err.Error(), "--max-layer-size") {
+		t.Fatalf("got %v, want the size limit", err)
+	}
+	if body.n > 2<<20 {
+		t.Errorf("read %d bytes of a layer limited to 1 MiB", body.n)
 	}
 }

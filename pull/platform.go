@@ -35,15 +35,14 @@ func ParsePlatform(s string) (Platform, error) {
 	if s == "" {
 		return HostPlatform(), nil
 	}
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+	p, err := v1.ParsePlatform(s)
+	// ggcr also takes "os" alone, an empty arch and an ":osversion" suffix
+	// (it drops any text after a second colon); den selects by os, arch and
+	// variant only, so those are refused rather than half-honoured.
+	if err != nil || p.OS == "" || p.Architecture == "" || strings.Contains(s, ":") {
 		return Platform{}, fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/arm64", s)
 	}
-	p := Platform{OS: parts[0], Arch: parts[1]}
-	if len(parts) == 3 {
-		p.Variant = parts[2]
-	}
-	return p, nil
+	return Platform{OS: p.OS, Arch: p.Architecture, Variant: p.Variant}, nil
 }
 
 // matches reports whether an index entry's platform satisfies want. An

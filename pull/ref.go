@@ -15,6 +15,9 @@ const (
 	hubName     = "docker.io"
 )
 
+// maxRepository is the longest repository path registries accept.
+const maxRepository = 255
+
 // Ref is a parsed image reference.
 type Ref struct {
 	ref name.Reference
@@ -38,6 +41,11 @@ func ParseRef(s string, insecure bool) (Ref, error) {
 	r, err := name.ParseReference(s, opts...)
 	if err != nil {
 		return Ref{}, fmt.Errorf("invalid reference %q: %v", s, err)
+	}
+	// ggcr checks the length before adding Docker Hub's "library/"; the
+	// full name must parse again, as den stores and looks images up by it.
+	if repo := r.Context().RepositoryStr(); len(repo) > maxRepository {
+		return Ref{}, fmt.Errorf("invalid reference %q: the repository name is %d characters long, registries accept at most %d", s, len(repo), maxRepository)
 	}
 	return Ref{ref: r}, nil
 }

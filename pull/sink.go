@@ -7,7 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Layer is one layer of an image, as a Sink stores it.
@@ -66,6 +67,11 @@ type blob struct {
 	uncompressed bool
 }
 
+// defaultJobs is how many layers are fetched at once when the caller does
+// not say: enough to hide a registry's latency, few enough not to be
+// throttled.
+const defaultJobs = 4
+
 // store stages every missing layer with up to jobs at once, then commits
 // them base first, and records the image. On any failure nothing of the
 // image is recorded and staged layers are dropped.
@@ -91,66 +97,9 @@ func store(ctx context.Context, name string, src *source, sink Sink, jobs int, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if jobs <= 0 {
-		jobs = 4
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	staged := make([]Staged, len(layers))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, jobs)
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-			cancel()
-		}
-		mu.Unlock()
-	}
-	for i, l := range layers {
-		if sink.HasLayer(l.ChainID) {
-			emit(Event{Kind: LayerCached, Layer: short(l.Digest), Index: i, Count: len(layers), Total: l.Size})
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			st, err := fetch(ctx, l, src.layers[i], sink, emit)
-			if err != nil {
-				fail(fmt.Errorf("%s: layer %d/%d %s: %w", name, i+1, len(layers), short(l.Digest), err))
-				return
-			}
-			staged[i] = st
-		}()
-	}
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = fmt.Errorf("%s: %w", name, ctx.Err())
-	}
-	for i, st := range staged {
-		if st == nil {
-			continue
-		}
-		if firstErr != nil {
-			st.Discard()
-			continue
-		}
-		if err := st.Commit(); err != nil {
-			firstErr = fmt.Errorf("%s: layer %d/%d: %w", name, i+1, len(layers), err)
-		}
-	}
-	if firstErr != nil {
-		return nil, firstErr
+	staged, err := stageAll(ctx, name, layers, src.layers, sink, jobs, emit)
+	if err = commitAll(name, staged, err); err != nil {
+		return nil, err
 	}
 	if len(layers) > 0 {
 		img.TopLayer = layers[len(layers)-1].ChainID
@@ -160,6 +109,67 @@ func store(ctx context.Context, name string, src *source, sink Sink, jobs int, e
 	}
 	emit(Event{Kind: ImageDone})
 	return img, nil
+}
+
+// stageAll fetches and unpacks the layers the sink lacks, jobs at a time.
+// The first failure cancels the others. Layers staged before it are
+// returned with the error so that commitAll can drop them.
+func stageAll(ctx context.Context, name string, layers []Layer, blobs []blob, sink Sink, jobs int, emit func(Event)) ([]Staged, error) {
+	if jobs <= 0 {
+		jobs = defaultJobs
+	}
+	staged := make([]Staged, len(layers))
+	missing := make([]bool, len(layers))
+	// Cached layers are reported before any fetch starts, so progress shows
+	// them at once rather than when a fetch slot frees up.
+	for i, l := range layers {
+		if missing[i] = !sink.HasLayer(l.ChainID); !missing[i] {
+			emit(Event{Kind: LayerCached, Layer: short(l.Digest), Index: i, Count: len(layers), Total: l.Size})
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for i, l := range layers {
+		if !missing[i] {
+			continue
+		}
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil // another layer failed or the user interrupted; nothing to add
+			}
+			st, err := fetch(gctx, l, blobs[i], sink, emit)
+			if err != nil {
+				return fmt.Errorf("%s: layer %d/%d %s: %w", name, i+1, len(layers), short(l.Digest), err)
+			}
+			staged[i] = st
+			return nil
+		})
+	}
+	err := g.Wait()
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("%s: %w", name, ctx.Err())
+	}
+	return staged, err
+}
+
+// commitAll commits staged layers base first, as each needs its parent in
+// the store. After fetchErr or a failed commit, the rest are discarded so
+// the store keeps no half-recorded image.
+func commitAll(name string, staged []Staged, fetchErr error) error {
+	err := fetchErr
+	for i, st := range staged {
+		if st == nil {
+			continue
+		}
+		if err != nil {
+			st.Discard()
+			continue
+		}
+		if cerr := st.Commit(); cerr != nil {
+			err = fmt.Errorf("%s: layer %d/%d: %w", name, i+1, len(staged), cerr)
+		}
+	}
+	return err
 }
 
 func fetch(ctx context.Context, l Layer, b blob, sink Sink, emit func(Event)) (Staged, error) {

@@ -3,6 +3,7 @@ package userns
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"strconv"
@@ -24,14 +25,27 @@ type Range struct {
 const MinRange = 65536
 
 // subRange returns the first range for the user in an /etc/subuid-style file.
-// Entries may name the user or its numeric id, as shadow-utils accepts both.
 func subRange(path, name string, id int) (Range, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Range{}, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	r, err := parseSubID(f, name, id)
+	if err != nil && err != os.ErrNotExist { // rangeProblem tells "no line for you" apart
+		return Range{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, err
+}
+
+// parseSubID finds the first entry for the user, by name or numeric id as
+// shadow-utils accepts both; os.ErrNotExist when there is none.
+//
+// moby/sys/user's ParseSubID is not used: it ignores number conversion
+// errors, so "alice:10000O:65536" would read as a range starting at host
+// uid 0 instead of being reported, and it accepts lines with extra fields.
+func parseSubID(r io.Reader, name string, id int) (Range, error) {
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -44,7 +58,7 @@ func subRange(path, name string, id int) (Range, error) {
 		start, err1 := strconv.ParseUint(parts[1], 10, 32)
 		count, err2 := strconv.ParseUint(parts[2], 10, 32)
 		if err1 != nil || err2 != nil || count == 0 {
-			return Range{}, fmt.Errorf("%s: malformed line %q", path, line)
+			return Range{}, fmt.Errorf("malformed line %q", line)
 		}
 		return Range{Start: uint32(start), Count: uint32(count)}, nil
 	}
