@@ -18,7 +18,7 @@ const module = "github.com/denproject/den/"
 // knows only the protocol; spec and security are pure and know only the
 // init's types; nothing under run imports run itself, which composes them.
 var allowed = map[string][]string{
-	"cmd/den":     {"cmd/den/cli", "run", "run/pid1", "userns"},
+	"cmd/den":     {"cmd/den/cli", "run", "run/ctl", "run/pid1", "userns"},
 	"cmd/den/cli": {"run", "run/spec", "pull"},
 	"run": {"pull", "overlay", "userns", "netns", "run/ctl", "run/pid1", "run/spec", "run/security",
 		"run/records"},

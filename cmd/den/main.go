@@ -9,6 +9,7 @@ import (
 
 	"github.com/denproject/den/cmd/den/cli"
 	"github.com/denproject/den/run"
+	"github.com/denproject/den/run/ctl"
 	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/userns"
 )
@@ -18,6 +19,8 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	// What den starts gets only the descriptors den hands it.
+	ctl.CloseInherited()
 	// den's own namespace child blocks here until its id maps are written.
 	if err := userns.Init(); err != nil {
 		fmt.Fprintln(os.Stderr, "den:", err)

@@ -133,3 +133,28 @@ func TestExitCodesAsAShellReportsThem(t *testing.T) {
 		t.Errorf("ExitCode(exit 3) = %d", got)
 	}
 }
+
+func TestCloseInheritedStopsDescriptorsAtExec(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	// As a shell leaves it: inheritable.
+	if _, err := unix.FcntlInt(w.Fd(), unix.F_SETFD, 0); err != nil {
+		t.Fatal(err)
+	}
+	CloseInherited()
+	flags, err := unix.FcntlInt(w.Fd(), unix.F_GETFD, 0)
+	if err != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Fatalf("flags %#x, %v", flags, err)
+	}
+	out, err := exec.Command("/bin/sh", "-c", "ls /proc/self/fd").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); len(got) > 4 {
+		t.Fatalf("a child of den holds %v", got)
+	}
+}
