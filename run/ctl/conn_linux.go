@@ -18,9 +18,8 @@ const maxMsg = 1 << 20
 // Conn is one end of a control socket. Send may be called from several
 // goroutines; Recv from one.
 type Conn struct {
-	f   *os.File
-	mu  sync.Mutex
-	buf []byte
+	f  *os.File
+	mu sync.Mutex
 }
 
 // Pair makes a connected pair of control sockets, close-on-exec: the end
@@ -97,14 +96,20 @@ func (c *Conn) Send(t Type, body any, files ...*os.File) error {
 // Recv returns the next message and the descriptors sent with it;
 // io.EOF once the peer closed its end (or exited).
 func (c *Conn) Recv() (Msg, []*os.File, error) {
-	if c.buf == nil {
-		c.buf = make([]byte, maxMsg)
-	}
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	var n, oobn int
+	// A packet's size, peeked, sizes the buffer: most messages are small.
+	var size int
 	var err error
 	for {
-		n, oobn, _, _, err = unix.Recvmsg(int(c.f.Fd()), c.buf, oob, unix.MSG_CMSG_CLOEXEC)
+		size, _, err = unix.Recvfrom(int(c.f.Fd()), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	buf := make([]byte, max(size, 1))
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	var n, oobn int
+	for err == nil {
+		n, oobn, _, _, err = unix.Recvmsg(int(c.f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
 			break
 		}
@@ -124,7 +129,7 @@ func (c *Conn) Recv() (Msg, []*os.File, error) {
 		return Msg{}, nil, io.EOF
 	}
 	var m Msg
-	if err := json.Unmarshal(c.buf[:n], &m); err != nil {
+	if err := json.Unmarshal(buf[:n], &m); err != nil {
 		closeAll(files)
 		return Msg{}, nil, fmt.Errorf("reading a control message: %w", err)
 	}
