@@ -36,17 +36,27 @@ type child struct {
 // operation serves one request; its result goes back to den.
 type operation func(c *child, args json.RawMessage) (any, error)
 
-var operations map[string]operation
+// operations are registered by the init of the file that defines each:
+// a new request is a new file.
+var operations = map[string]operation{}
+
+func register(name string, op operation) { operations[name] = op }
 
 func init() {
-	// Set in init: the run operation refers back to this table's users.
-	operations = map[string]operation{
-		"run": (*child).run, "pull": (*child).pull, "load": (*child).load,
-		"images": (*child).images, "rmi": (*child).rmi, "image-inspect": (*child).imageInspect,
-		"ps": (*child).ps, "rm": (*child).rm, "kill": (*child).kill, "stop": (*child).stop,
-		"inspect": (*child).inspect, "logs": (*child).logs, "prune": (*child).prune,
-		"unshare": (*child).unshare,
-	}
+	register("run", (*child).run)
+	register("pull", (*child).pull)
+	register("load", (*child).load)
+	register("images", (*child).images)
+	register("rmi", (*child).rmi)
+	register("image-inspect", (*child).imageInspect)
+	register("ps", (*child).ps)
+	register("rm", (*child).rm)
+	register("kill", (*child).kill)
+	register("stop", (*child).stop)
+	register("inspect", (*child).inspect)
+	register("logs", (*child).logs)
+	register("prune", (*child).prune)
+	register("unshare", (*child).unshare)
 }
 
 // ChildMain serves the request on the control socket and returns the

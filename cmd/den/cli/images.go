@@ -13,6 +13,10 @@ import (
 	"github.com/denproject/den/run"
 )
 
+func init() {
+	register(groupImages, newPull, newImages, newRmi, newLoad, newImage)
+}
+
 func newPull(g *run.Global) *cobra.Command {
 	var o run.PullOptions
 	cmd := &cobra.Command{

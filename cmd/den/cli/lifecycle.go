@@ -11,6 +11,11 @@ import (
 	"github.com/denproject/den/run"
 )
 
+func init() {
+	register(groupContainers, newKill, newStop, newInspect, newLogs)
+	register(groupSystem, newPrune)
+}
+
 func newKill(g *run.Global) *cobra.Command {
 	var signal string
 	cmd := &cobra.Command{

@@ -47,6 +47,32 @@ func Execute() int {
 
 type usageError struct{ error }
 
+// The groups of den --help.
+const (
+	groupContainers = "containers"
+	groupImages     = "images"
+	groupSystem     = "system"
+)
+
+// commands are added by the init of the file that defines each, so that a
+// new command is a new file.
+var commands []command
+
+type command struct {
+	group string
+	make  func(*run.Global) *cobra.Command
+}
+
+func register(group string, makers ...func(*run.Global) *cobra.Command) {
+	for _, m := range makers {
+		commands = append(commands, command{group, m})
+	}
+}
+
+func init() {
+	register(groupSystem, func(*run.Global) *cobra.Command { return newVersion() })
+}
+
 func newRoot(g *run.Global) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "den",
@@ -60,23 +86,16 @@ func newRoot(g *run.Global) *cobra.Command {
 	pf.StringVar(&g.Root, "root", "", "store directory (default $XDG_DATA_HOME/den or ~/.local/share/den)")
 	pf.BoolVar(&g.Debug, "debug", false, "print debug messages")
 	pf.Int64Var(&g.MaxLayerSize, "max-layer-size", run.DefaultMaxLayerSize, "refuse layers whose uncompressed size exceeds this many bytes")
-	root.AddCommand(
-		newVersion(),
-		newPull(g),
-		newImages(g),
-		newRmi(g),
-		newLoad(g),
-		newImage(g),
-		newRun(g),
-		newPs(g),
-		newRm(g),
-		newKill(g),
-		newStop(g),
-		newInspect(g),
-		newLogs(g),
-		newPrune(g),
-		newUnshare(g),
+	root.AddGroup(
+		&cobra.Group{ID: groupContainers, Title: "Containers:"},
+		&cobra.Group{ID: groupImages, Title: "Images:"},
+		&cobra.Group{ID: groupSystem, Title: "System:"},
 	)
+	for _, c := range commands {
+		cmd := c.make(g)
+		cmd.GroupID = c.group
+		root.AddCommand(cmd)
+	}
 	return root
 }
 

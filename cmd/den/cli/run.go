@@ -13,6 +13,11 @@ import (
 	"github.com/denproject/den/run/spec"
 )
 
+func init() {
+	register(groupContainers, newRun, newPs, newRm)
+	register(groupSystem, newUnshare)
+}
+
 func newRun(g *run.Global) *cobra.Command {
 	f := &spec.Flags{}
 	var quiet, initFlag bool
