@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"run/pid1":     {"run/ctl"},
 	"run/spec":     {"netns", "pull", "run/pid1", "run/security"},
 	"run/security": {"run/pid1"},
-	"run/records":  {},
+	"run/records":  {"netns", "run/spec"},
 	"pull":         {},
 	"overlay":      {},
 	"userns":       {},

@@ -59,7 +59,9 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := &records.Record{Image: sp.Image, Args: argv, Created: time.Now(), State: records.Running, Pid: os.Getpid()}
+	now := time.Now()
+	rec := &records.Record{Image: sp.Image, Args: argv, Created: now, StartedAt: now, State: records.Running,
+		Pid: os.Getpid(), Spec: sp, Ports: sp.Network.Ports}
 	ctr, err := st.CreateContainer(sp.Name, imageID, rec.Encode(), sp.Rm)
 	if err != nil {
 		return nil, err
@@ -76,7 +78,7 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 	} else {
 		// The mount went with the namespace; the store's count must follow.
 		_ = st.Unmount(ctr.ID)
-		rec.State, rec.ExitCode, rec.Pid = records.Exited, code, 0
+		rec.State, rec.ExitCode, rec.Pid, rec.FinishedAt = records.Exited, code, 0, time.Now()
 		_ = st.SetMetadata(ctr.ID, rec.Encode())
 	}
 	if err != nil {

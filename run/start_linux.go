@@ -124,9 +124,19 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 	if err != nil {
 		return nil, err
 	}
+	picked := false
 	for i, p := range sp.Network.Ports {
 		if p.HostPort == 0 {
+			picked = true
 			_ = c.den.Send(ctl.Published, ports[i].String())
+		}
+	}
+	if picked {
+		// den port and den inspect show the ports den picked.
+		if ctr, err := c.store.FindContainer(id); err == nil {
+			rec := records.Decode(ctr.Metadata)
+			rec.Ports = ports
+			_ = c.store.SetMetadata(id, rec.Encode())
 		}
 	}
 	return n, nil

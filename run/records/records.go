@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/netns"
+	"github.com/denproject/den/run/spec"
 )
 
 // State is a container's state, in docker's words.
@@ -26,13 +29,20 @@ const (
 
 // Record is stored as the container's metadata.
 type Record struct {
-	Image    string    `json:"image"`
-	Args     []string  `json:"args"`
-	Created  time.Time `json:"created"`
-	State    State     `json:"state"`
-	Pid      int       `json:"pid,omitempty"` // the den that runs it
-	ExitCode int       `json:"exitCode"`
-	Hostname string    `json:"hostname"`
+	Image      string    `json:"image"`
+	Args       []string  `json:"args"`
+	Created    time.Time `json:"created"`
+	State      State     `json:"state"`
+	Pid        int       `json:"pid,omitempty"` // the den that runs it
+	ExitCode   int       `json:"exitCode"`
+	Hostname   string    `json:"hostname"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	// Ports are the published ports, with the host ports den picked.
+	Ports []netns.Port `json:"ports,omitempty"`
+	// Spec is what the container was made from, its seccomp rules left
+	// out (they are the spec's security flags, resolved again).
+	Spec *spec.Spec `json:"spec,omitempty"`
 }
 
 // KilledCode is the exit code of a container whose den was killed before
@@ -52,7 +62,13 @@ func Decode(metadata string) Record {
 
 // Encode is the record as metadata.
 func (r *Record) Encode() string {
-	b, _ := json.Marshal(r)
+	c := *r
+	if c.Spec != nil && c.Spec.Sandbox.Seccomp != nil {
+		slim := *c.Spec
+		slim.Sandbox.Seccomp, slim.Sandbox.SeccompFilter = nil, nil
+		c.Spec = &slim
+	}
+	b, _ := json.Marshal(&c)
 	return string(b)
 }
 
