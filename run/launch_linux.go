@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/run/ctl"
 	"github.com/denproject/den/run/pid1"
@@ -36,12 +38,8 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if sp.Detach {
-		log, err := openLog(st, id)
-		if err != nil {
-			return 125, err
-		}
-		defer log.Close()
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, log, log
+		// The init keeps the command's output in the log.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	}
 	dir, err := st.RunDir(id)
 	if err != nil {
@@ -52,7 +50,13 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		return 125, err
 	}
 	defer ln.Close()
-	cmd.ExtraFiles = []*os.File{remote, ln} // ctl.FD, ctl.ListenFD
+	logDir, err := containerDir(st, id)
+	if err != nil {
+		return 125, err
+	}
+	defer logDir.Close()
+	cmd.ExtraFiles = []*os.File{remote, ln, logDir} // ctl.FD, ctl.ListenFD, ctl.LogFD
+	ic.Log = sp.Log
 	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
 	if ic.NewNet {
 		flags |= syscall.CLONE_NEWNET
@@ -65,6 +69,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	err = cmd.Start()
 	remote.Close()
 	ln.Close()
+	logDir.Close()
 	c.g.debugf("init started")
 	if err != nil {
 		return 125, fmt.Errorf("starting the container init: %w", err)
@@ -123,4 +128,18 @@ func (c *child) relayInit(conn *ctl.Conn, id string) *codedError {
 			f.Close()
 		}
 	}
+}
+
+// containerDir opens the container's directory for the init, which keeps
+// the log there.
+func containerDir(st *overlay.Store, id string) (*os.File, error) {
+	dir, err := st.Dir(id)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening the container's directory: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "container-dir"), nil
 }

@@ -1,9 +1,7 @@
 package run
 
 import (
-	"fmt"
 	"io"
-	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
@@ -152,17 +150,4 @@ func exited(pid int) <-chan struct{} {
 		close(ch)
 	}()
 	return ch
-}
-
-// openLog opens a detached container's log, its stdout and stderr.
-func openLog(st *overlay.Store, id string) (*os.File, error) {
-	path, err := logFile(st, id)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening the container's log: %w", err)
-	}
-	return f, nil
 }

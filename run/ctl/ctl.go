@@ -22,6 +22,10 @@ const FD = 3
 // running container, without the namespace child.
 const ListenFD = 4
 
+// LogFD is where the init finds the container's directory, in which it
+// writes the container's log (also after pivot_root).
+const LogFD = 5
+
 // Environment variables that mark a process's role and carry --debug's
 // clock across execs.
 const (

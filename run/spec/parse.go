@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/docker/go-connections/nat"
+	units "github.com/docker/go-units"
 
 	"github.com/denproject/den/netns"
 	"github.com/denproject/den/run/pid1"
@@ -136,6 +137,54 @@ func ResolveEnv(entries []string, lookup func(string) (string, bool)) []string {
 		out = append(out, e)
 	}
 	return out
+}
+
+// ParseLog reads --log-driver and --log-opt: json-file (the default) with
+// max-size and max-file, or none.
+func ParseLog(driver string, opts []string) (*pid1.Log, error) {
+	switch driver {
+	case "", "json-file", "k8s-file":
+	case "none":
+		if len(opts) > 0 {
+			return nil, fmt.Errorf("--log-opt %q: the none log driver takes no options", opts[0])
+		}
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("invalid --log-driver %q: den keeps json-file logs, or none", driver)
+	}
+	l := &pid1.Log{}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "max-size":
+			n, err := units.FromHumanSize(v)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("invalid --log-opt %q: max-size takes a size such as 10m", o)
+			}
+			l.MaxSize = n
+		case "max-file":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("invalid --log-opt %q: max-file takes a number of files, 1 or more", o)
+			}
+			l.MaxFile = n
+		default:
+			return nil, fmt.Errorf("unknown --log-opt %q: den knows max-size and max-file", o)
+		}
+	}
+	if l.MaxFile > 1 && l.MaxSize == 0 {
+		return nil, fmt.Errorf("--log-opt max-file needs max-size")
+	}
+	return l, nil
+}
+
+// ParseLabel reads --label KEY[=VALUE].
+func ParseLabel(s string) (string, string, error) {
+	k, v, _ := strings.Cut(s, "=")
+	if k == "" {
+		return "", "", fmt.Errorf("invalid --label %q: use KEY=VALUE", s)
+	}
+	return k, v, nil
 }
 
 func isHexString(s string) bool {
