@@ -46,6 +46,7 @@ type stopArgs struct {
 	// --stop-signal and the image's StopSignal.
 	Timeout *time.Duration `json:"timeout,omitempty"`
 	Signal  string         `json:"signal,omitempty"`
+	Quiet   bool           `json:"quiet,omitempty"` // den restart prints names once
 }
 
 // Stop is `den stop`: the container's stop signal (--stop-signal, else
@@ -62,7 +63,11 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.eachContainer(a.Names, func(n string, ctr *overlay.Container, r records.Record) error {
+	each := c.eachContainer
+	if a.Quiet {
+		each = c.eachContainerQuiet
+	}
+	return nil, each(a.Names, func(n string, ctr *overlay.Container, r records.Record) error {
 		if r.State != records.Running {
 			return nil
 		}

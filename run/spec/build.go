@@ -65,6 +65,7 @@ func Build(f *Flags) (*Spec, error) {
 	if s.Sandbox, err = security.Resolve(f.Security); err != nil {
 		return nil, err
 	}
+	s.Security = f.Security
 	if err := buildLifecycle(f, s); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ package spec
 import (
 	"github.com/denproject/den/netns"
 	"github.com/denproject/den/run/pid1"
+	"github.com/denproject/den/run/security"
 )
 
 // Spec is everything den needs to create and start a container.
@@ -34,6 +35,9 @@ type Spec struct {
 	Insecure bool   `json:"insecure,omitempty"`
 
 	Sandbox pid1.Sandbox `json:"sandbox"`
+	// Security are the sandbox's flags as given: den start resolves them
+	// again (a record keeps no seccomp rules).
+	Security security.Flags `json:"security"`
 
 	// Log is the json-file log; nil with --log-driver none, and for --rm
 	// containers, which keep no logs.
