@@ -11,7 +11,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -55,24 +54,20 @@ func (b *Blobs) Forget(id string) { os.Remove(b.manifestRef(id)) }
 // image loaded from a docker archive) its uncompressed layers, gzipped.
 func (b *Blobs) Image(id string) (v1.Image, error) {
 	if md := b.ManifestOf(id); md != "" {
-		h, err := v1.NewHash(md)
+		raw, err := os.ReadFile(b.Path(md))
 		if err != nil {
 			return nil, err
 		}
-		img, err := layout.Path(b.Dir).Image(h)
-		if err != nil {
-			return nil, err
+		k := &kept{b: b, raw: raw}
+		if err := json.Unmarshal(raw, &k.m); err != nil {
+			return nil, fmt.Errorf("parsing the kept manifest: %w", err)
 		}
-		m, err := img.Manifest()
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range m.Layers {
+		for _, l := range k.m.Layers {
 			if !b.Has(l.Digest.String()) {
 				return nil, ErrNoBlobs
 			}
 		}
-		return img, nil
+		return partial.CompressedToImage(k)
 	}
 	cfg, err := os.ReadFile(b.Path("sha256:" + id))
 	if err != nil {
@@ -100,6 +95,49 @@ func (b *Blobs) Image(id string) (v1.Image, error) {
 	}
 	return partial.CompressedToImage(s)
 }
+
+// kept is an image as it was pulled: its manifest and blobs byte for byte.
+type kept struct {
+	b   *Blobs
+	raw []byte
+	m   v1.Manifest
+}
+
+func (k *kept) RawManifest() ([]byte, error) { return k.raw, nil }
+
+func (k *kept) RawConfigFile() ([]byte, error) {
+	return os.ReadFile(k.b.Path(k.m.Config.Digest.String()))
+}
+
+func (k *kept) MediaType() (types.MediaType, error) {
+	if k.m.MediaType != "" {
+		return k.m.MediaType, nil
+	}
+	return types.OCIManifestSchema1, nil
+}
+
+func (k *kept) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+	for _, l := range k.m.Layers {
+		if l.Digest == h {
+			return &keptLayer{path: k.b.Path(h.String()), desc: l}, nil
+		}
+	}
+	if k.m.Config.Digest == h {
+		return &keptLayer{path: k.b.Path(h.String()), desc: k.m.Config}, nil
+	}
+	return nil, fmt.Errorf("no blob %s in the kept manifest", h)
+}
+
+// keptLayer is a blob file of the content store.
+type keptLayer struct {
+	path string
+	desc v1.Descriptor
+}
+
+func (l *keptLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
+func (l *keptLayer) Size() (int64, error)                { return l.desc.Size, nil }
+func (l *keptLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
+func (l *keptLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
 
 // rebuilt is an image whose manifest den writes: its config as stored,
 // its layers gzipped from the kept tars.
