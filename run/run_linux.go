@@ -31,13 +31,23 @@ func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
 		h.tty = func(master *os.File) { t.attach(master, sp.Interactive) }
 		defer t.drain()
 	}
-	if sp.Detach {
-		h.started = func(id string) bool {
-			fmt.Println(id)
-			return true
+	var cidErr error
+	h.started = func(id string) bool {
+		if sp.CIDFile != "" {
+			cidErr = os.WriteFile(sp.CIDFile, []byte(id), 0o644)
 		}
+		if sp.Detach {
+			fmt.Println(id)
+		}
+		return sp.Detach
 	}
-	return g.call("run", runArgs{Spec: sp, Report: progress != nil}, nil, h)
+	if err := g.call("run", runArgs{Spec: sp, Report: progress != nil}, nil, h); err != nil {
+		return err
+	}
+	if cidErr != nil {
+		return fmt.Errorf("--cidfile: %w", cidErr)
+	}
+	return nil
 }
 
 func (c *child) run(raw json.RawMessage) (any, error) {
@@ -70,6 +80,9 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 	code, err := c.start(st, ctr.ID, cfg, argv, sp, rec)
 	c.g.debugf("container exited with %d", code)
 	defer c.g.debugf("cleaned up")
+	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
+		c.recordRemovedExit(ctr.ID, code)
+	}
 	if sp.Rm || err != nil {
 		// A container den failed to start is not kept, --rm or not.
 		if rmErr := c.removeContainer(ctr); rmErr != nil && err == nil {

@@ -34,6 +34,17 @@ type Spec struct {
 	Insecure bool   `json:"insecure,omitempty"`
 
 	Sandbox pid1.Sandbox `json:"sandbox"`
+
+	// Log is the json-file log; nil with --log-driver none, and for --rm
+	// containers, which keep no logs.
+	Log *pid1.Log `json:"log,omitempty"`
+	// StopSignal and StopTimeout are what den stop uses; empty and nil:
+	// the image's StopSignal, else SIGTERM, and 10 seconds.
+	StopSignal  string            `json:"stopSignal,omitempty"`
+	StopTimeout *int              `json:"stopTimeout,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	// CIDFile gets the container's id once it exists.
+	CIDFile string `json:"cidfile,omitempty"`
 }
 
 // Network is the container's network: the backend (or host, none), the
