@@ -57,3 +57,30 @@ func waitLog(t *testing.T, e *env, name, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestRestartPolicy(t *testing.T) {
+	e, ref := pulled(t)
+	// on-failure:2 runs it three times in all, then gives up.
+	e.ok("run", "-d", "--name", "r1", "--restart", "on-failure:2", "--network", "none", ref, "sh", "-c", "echo run; exit 3")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := e.ok("wait", "r1")
+		if r.stdout == "3\n" && e.ok("logs", "r1").stdout == "run\nrun\nrun\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("on-failure:2: wait %q, logs %q", r.stdout, e.ok("logs", "r1").stdout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// always restarts a command that succeeds, until den stop.
+	e.ok("run", "-d", "--name", "r2", "--restart", "always", "--network", "none", ref, "sh", "-c", "echo up; sleep 0.2")
+	waitLog(t, e, "r2", "up\nup\n")
+	e.ok("stop", "r2")
+	if ps := e.ok("ps").stdout; strings.Contains(ps, "r2") {
+		t.Fatalf("den stop did not end a restarting container:\n%s", ps)
+	}
+	oneLineError(t, e.den("run", "--restart", "always", "--rm", ref, "true"), "--restart")
+	oneLineError(t, e.den("run", "--restart", "always", ref, "true"), "-d")
+	oneLineError(t, e.den("run", "-d", "--restart", "sometimes", ref, "true"), "--restart")
+}

@@ -95,7 +95,7 @@ func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state reco
 // exits, then records the exit or, with --rm, removes it. A new container
 // den failed to start is not kept, --rm or not.
 func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *records.Record, cfg v1.Config, sp *spec.Spec, fresh bool) (any, error) {
-	code, err := c.start(st, ctr.ID, cfg, rec.Args, sp, rec)
+	code, err := c.startAndRestart(st, ctr, rec, cfg, sp)
 	c.g.debugf("container exited with %d", code)
 	defer c.g.debugf("cleaned up")
 	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
@@ -118,6 +118,29 @@ func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *recor
 		return nil, err
 	}
 	return nil, &ExitError{Code: code}
+}
+
+// startAndRestart runs the container, and again as its --restart policy
+// says, for as long as this den lives; den stop and den kill end that.
+func (c *child) startAndRestart(st *overlay.Store, ctr *overlay.Container, rec *records.Record, cfg v1.Config, sp *spec.Spec) (int, error) {
+	dir, _ := st.RunDir(ctr.ID)
+	records.ClearStopped(dir)
+	backoff := 100 * time.Millisecond
+	for retries := 0; ; retries++ {
+		t0 := time.Now()
+		code, err := c.start(st, ctr.ID, cfg, rec.Args, sp, rec)
+		if err != nil || !sp.Restart.Again(code, retries) || records.Stopped(dir) || c.ctx.Err() != nil {
+			return code, err
+		}
+		_ = st.Unmount(ctr.ID) // each start mounts again
+		if time.Since(t0) > 10*time.Second {
+			backoff = 100 * time.Millisecond // it ran a while: a fresh failure
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, time.Minute)
+		rec.RestartCount, rec.StartedAt = retries+1, time.Now()
+		_ = st.SetMetadata(ctr.ID, rec.Encode())
+	}
 }
 
 // imageForRun finds the image, pulling it as --pull says, and reads its

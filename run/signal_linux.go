@@ -36,7 +36,7 @@ func (c *child) kill(args json.RawMessage) (any, error) {
 		if r.State != records.Running {
 			return fmt.Errorf("%s: container is not running", n)
 		}
-		return c.signalInit(n, ctr.ID, r.Pid, unix.Signal(a.Signal))
+		return c.signalInit(n, ctr.ID, r.Pid, unix.Signal(a.Signal), false)
 	})
 }
 
@@ -72,7 +72,7 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 			return nil
 		}
 		sig, timeout := c.stopSettings(ctr, &r, a)
-		if err := c.signalInit(n, ctr.ID, r.Pid, sig); err != nil {
+		if err := c.signalInit(n, ctr.ID, r.Pid, sig, true); err != nil {
 			return err
 		}
 		if timeout < 0 {
@@ -82,7 +82,7 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 			return nil
 		}
 		// The init may have ended meanwhile; only the outcome counts.
-		_ = c.signalInit(n, ctr.ID, r.Pid, unix.SIGKILL)
+		_ = c.signalInit(n, ctr.ID, r.Pid, unix.SIGKILL, true)
 		if !records.WaitGone(r.Pid, 10*time.Second) {
 			return fmt.Errorf("%s: still running 10s after SIGKILL", n)
 		}
@@ -122,7 +122,7 @@ func (c *child) stopSettings(ctr *overlay.Container, r *records.Record, a stopAr
 
 // signalInit signals the container's init, whose pid the den that runs
 // the container (pid) recorded in the container's run directory.
-func (c *child) signalInit(name, id string, pid int, sig unix.Signal) error {
+func (c *child) signalInit(name, id string, pid int, sig unix.Signal, stopping bool) error {
 	dir, err := c.store.RunDir(id)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -130,6 +130,10 @@ func (c *child) signalInit(name, id string, pid int, sig unix.Signal) error {
 	init, err := records.InitOf(dir, pid)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
+	}
+	if sig == unix.SIGKILL || sig == unix.SIGTERM || stopping {
+		// The user ended it: its restart policy must not start it again.
+		records.MarkStopped(dir)
 	}
 	if err := unix.Kill(init, sig); err != nil {
 		return fmt.Errorf("%s: sending %s: %w", name, unix.SignalName(sig), err)

@@ -30,15 +30,17 @@ const (
 
 // Record is stored as the container's metadata.
 type Record struct {
-	Image      string    `json:"image"`
-	Args       []string  `json:"args"`
-	Created    time.Time `json:"created"`
-	State      State     `json:"state"`
-	Pid        int       `json:"pid,omitempty"` // the den that runs it
-	ExitCode   int       `json:"exitCode"`
-	Hostname   string    `json:"hostname"`
-	StartedAt  time.Time `json:"startedAt,omitzero"`
-	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	Image     string    `json:"image"`
+	Args      []string  `json:"args"`
+	Created   time.Time `json:"created"`
+	State     State     `json:"state"`
+	Pid       int       `json:"pid,omitempty"` // the den that runs it
+	ExitCode  int       `json:"exitCode"`
+	Hostname  string    `json:"hostname"`
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	// RestartCount is how often --restart started it again.
+	RestartCount int       `json:"restartCount,omitempty"`
+	FinishedAt   time.Time `json:"finishedAt,omitzero"`
 	// Ports are the published ports, with the host ports den picked.
 	Ports []netns.Port `json:"ports,omitempty"`
 	// Spec is what the container was made from, its seccomp rules left
@@ -130,3 +132,21 @@ func InitOf(runDir string, pid int) (int, error) {
 	}
 	return 0, fmt.Errorf("container is not running (no init under den process %d)", pid)
 }
+
+// stoppedFile, in the container's run directory, says that den stop or
+// den kill ended it: its restart policy must not start it again.
+const stoppedFile = "stopped-by-user"
+
+// MarkStopped notes that the user stopped the container.
+func MarkStopped(runDir string) {
+	_ = os.WriteFile(filepath.Join(runDir, stoppedFile), nil, 0o600)
+}
+
+// Stopped says whether the user stopped the container.
+func Stopped(runDir string) bool {
+	_, err := os.Stat(filepath.Join(runDir, stoppedFile))
+	return err == nil
+}
+
+// ClearStopped forgets it, when the container starts again.
+func ClearStopped(runDir string) { _ = os.Remove(filepath.Join(runDir, stoppedFile)) }

@@ -94,6 +94,15 @@ func buildLifecycle(f *Flags, s *Spec) error {
 		t := f.StopTimeout
 		s.StopTimeout = &t
 	}
+	if s.Restart, err = ParseRestart(f.Restart); err != nil {
+		return err
+	}
+	if s.Restart.Name != "" && s.Rm {
+		return fmt.Errorf("--restart and --rm conflict: a container that restarts is never removed")
+	}
+	if s.Restart.Name != "" && !s.Detach {
+		return fmt.Errorf("--restart needs -d: den restarts a container for as long as the den that runs it in the background lives (there is no daemon)")
+	}
 	if f.CIDFile != "" {
 		if _, err := os.Stat(f.CIDFile); err == nil {
 			return fmt.Errorf("--cidfile %s already exists: remove it, or name another file", f.CIDFile)

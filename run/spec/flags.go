@@ -38,4 +38,5 @@ type Flags struct {
 	Labels         []string
 	LabelFiles     []string
 	CIDFile        string
+	Restart        string
 }

@@ -178,6 +178,33 @@ func ParseLog(driver string, opts []string) (*pid1.Log, error) {
 	return l, nil
 }
 
+// ParseRestart reads --restart: no, on-failure[:N], always or
+// unless-stopped.
+func ParseRestart(s string) (Restart, error) {
+	name, n, hasN := strings.Cut(s, ":")
+	r := Restart{Name: name}
+	switch name {
+	case "", "no":
+		if hasN {
+			break
+		}
+		return Restart{}, nil
+	case "always", "unless-stopped":
+		if !hasN {
+			return r, nil
+		}
+	case "on-failure":
+		if !hasN {
+			return r, nil
+		}
+		if v, err := strconv.Atoi(n); err == nil && v >= 0 {
+			r.MaxRetries = v
+			return r, nil
+		}
+	}
+	return Restart{}, fmt.Errorf("invalid --restart %q: use no, on-failure[:N], always or unless-stopped", s)
+}
+
 // ParseLabel reads --label KEY[=VALUE].
 func ParseLabel(s string) (string, string, error) {
 	k, v, _ := strings.Cut(s, "=")

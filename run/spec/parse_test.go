@@ -121,3 +121,46 @@ func TestEnvFilesAndMerge(t *testing.T) {
 		t.Fatalf("MergeEnv = %q, want %q", merged, want)
 	}
 }
+
+func TestParseRestartAndAgain(t *testing.T) {
+	ok := map[string]Restart{"": {}, "no": {}, "always": {Name: "always"}, "unless-stopped": {Name: "unless-stopped"},
+		"on-failure": {Name: "on-failure"}, "on-failure:3": {Name: "on-failure", MaxRetries: 3}}
+	for in, want := range ok {
+		if got, err := ParseRestart(in); err != nil || got != want {
+			t.Errorf("ParseRestart(%q) = %+v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"sometimes", "on-failure:x", "on-failure:-1", "always:2", "no:1"} {
+		if _, err := ParseRestart(bad); err == nil {
+			t.Errorf("ParseRestart(%q) accepted", bad)
+		}
+	}
+	of := Restart{Name: "on-failure", MaxRetries: 2}
+	if !of.Again(1, 0) || !of.Again(1, 1) || of.Again(1, 2) || of.Again(0, 0) {
+		t.Error("on-failure:2 restarts a failure twice, never a success")
+	}
+	if !(Restart{Name: "always"}).Again(0, 100) || (Restart{}).Again(1, 0) {
+		t.Error("always restarts; no never does")
+	}
+}
+
+func TestParseLogAndLabel(t *testing.T) {
+	l, err := ParseLog("json-file", []string{"max-size=10k", "max-file=3"})
+	if err != nil || l.MaxSize != 10000 || l.MaxFile != 3 {
+		t.Fatalf("ParseLog: %+v, %v", l, err)
+	}
+	if l, err := ParseLog("none", nil); err != nil || l != nil {
+		t.Fatalf("none: %+v, %v", l, err)
+	}
+	for _, c := range [][]string{{"syslog"}, {"", "max-size=big"}, {"", "max-file=0"}, {"", "color=red"}, {"", "max-file=2"}, {"none", "max-size=1m"}} {
+		if _, err := ParseLog(c[0], c[1:]); err == nil {
+			t.Errorf("ParseLog(%q) accepted", c)
+		}
+	}
+	if k, v, err := ParseLabel("a=b=c"); err != nil || k != "a" || v != "b=c" {
+		t.Errorf("ParseLabel: %q %q %v", k, v, err)
+	}
+	if _, _, err := ParseLabel("=x"); err == nil {
+		t.Error("ParseLabel(=x) accepted")
+	}
+}

@@ -47,6 +47,9 @@ type Spec struct {
 	StopSignal  string            `json:"stopSignal,omitempty"`
 	StopTimeout *int              `json:"stopTimeout,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	// Restart is --restart: no, on-failure (MaxRetries 0: no limit),
+	// always or unless-stopped.
+	Restart Restart `json:"restart,omitzero"`
 	// CIDFile gets the container's id once it exists.
 	CIDFile string `json:"cidfile,omitempty"`
 }
@@ -87,3 +90,21 @@ const (
 	PullAlways  Pull = "always"
 	PullNever   Pull = "never"
 )
+
+// Restart is a restart policy.
+type Restart struct {
+	Name       string `json:"name,omitempty"`
+	MaxRetries int    `json:"maxRetries,omitempty"`
+}
+
+// Again says whether a container whose command exited with code restarts,
+// after retries restarts so far.
+func (r Restart) Again(code, retries int) bool {
+	switch r.Name {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return code != 0 && (r.MaxRetries == 0 || retries < r.MaxRetries)
+	}
+	return false
+}
