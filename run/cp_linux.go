@@ -334,27 +334,32 @@ func (c *child) copyOut(root *os.File, a cpArgs) error {
 	}
 	in.Close()
 	br := bufio.NewReader(out)
-	line, rerr := br.ReadBytes('\n')
+	line, err := br.ReadBytes('\n')
 	var src cpSource
-	if rerr == nil {
-		rerr = json.Unmarshal(line, &src)
+	if err == nil {
+		err = json.Unmarshal(line, &src)
 	}
-	if rerr == nil {
-		src.Contents = strings.HasSuffix(a.Path, "/.")
-		if a.Host == "-" {
-			_, rerr = io.Copy(os.Stdout, br)
-		} else {
-			var dir, name string
-			if dir, name, rerr = cpTarget(a.Host, os.Stat, src); rerr == nil {
-				rerr = extract(br, extractOpts{dir: dir, name: name, chown: a.Opts.Archive})
-			}
+	if err != nil { // the helper found nothing to copy: its error says why
+		out.Close()
+		if werr := wait(); werr != nil {
+			return fmt.Errorf("%s: %w", a.Container, werr)
+		}
+		return err
+	}
+	src.Contents = strings.HasSuffix(a.Path, "/.")
+	if a.Host == "-" {
+		_, err = io.Copy(os.Stdout, br)
+	} else {
+		var dir, name string
+		if dir, name, err = cpTarget(a.Host, os.Stat, src); err == nil {
+			err = extract(br, extractOpts{dir: dir, name: name, chown: a.Opts.Archive})
 		}
 	}
 	out.Close() // a helper still writing stops
-	if err := wait(); err != nil {
-		return fmt.Errorf("%s: %w", a.Container, err)
+	if werr := wait(); err == nil && werr != nil {
+		return fmt.Errorf("%s: %w", a.Container, werr)
 	}
-	return rerr
+	return err
 }
 
 // copyIn copies a host path, or a tar stream on stdin, into the container.

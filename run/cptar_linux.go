@@ -66,7 +66,7 @@ func writeEntry(tw *tar.Writer, p, name string, fi os.FileInfo, links map[uint64
 	switch {
 	case fi.Mode().IsRegular():
 		return copyFileInto(tw, p, hdr.Size)
-	case fi.IsDir():
+	case fi.IsDir() && !kernelFS(p):
 		ents, err := os.ReadDir(p)
 		if err != nil {
 			return err
@@ -82,6 +82,21 @@ func writeEntry(tw *tar.Writer, p, name string, fi os.FileInfo, links map[uint64
 		}
 	}
 	return nil
+}
+
+// kernelFS reports a running container's /proc, /sys and the like: their
+// directory is copied, not what the kernel shows in it.
+func kernelFS(p string) bool {
+	var st unix.Statfs_t
+	if unix.Statfs(p, &st) != nil {
+		return false
+	}
+	switch st.Type {
+	case unix.PROC_SUPER_MAGIC, unix.SYSFS_MAGIC, unix.DEVPTS_SUPER_MAGIC, unix.CGROUP_SUPER_MAGIC,
+		unix.CGROUP2_SUPER_MAGIC, unix.SECURITYFS_MAGIC, unix.DEBUGFS_MAGIC:
+		return true
+	}
+	return false
 }
 
 // copyFileInto writes size bytes of the file: a file that shrank meanwhile
@@ -185,7 +200,10 @@ func entryPath(name string, raw bool) (string, error) {
 }
 
 // entryTarget is where entry rel goes: its parent resolved inside root,
-// which must be a directory.
+// made when missing (a stream need not list every directory). What
+// SecureJoin leaves to be made holds no link; in the container a link
+// planted meanwhile still resolves inside its root (the helper is
+// chrooted), and on the host nothing plants one.
 func entryTarget(dir, root, rel string) (string, error) {
 	if rel == "." {
 		return root, nil
@@ -193,6 +211,9 @@ func entryTarget(dir, root, rel string) (string, error) {
 	parent, err := securejoin.SecureJoin(root, filepath.Dir(rel))
 	if err != nil {
 		return "", err
+	}
+	if _, err := os.Lstat(parent); errors.Is(err, os.ErrNotExist) {
+		_ = os.MkdirAll(parent, 0o755)
 	}
 	if fi, err := os.Lstat(parent); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("%s: not a directory, cannot put %s in it", strings.TrimPrefix(parent, dir), filepath.Base(rel))
