@@ -93,6 +93,11 @@ func TestPsFormats(t *testing.T) {
 		t.Fatalf("{{json .}}: %s", same)
 	}
 
+	psFilters(t, e, ref)
+	psBadInput(t, e)
+}
+
+func psFilters(t *testing.T, e *env, ref string) {
 	names := func(args ...string) string {
 		return strings.Join(strings.Fields(e.ok(append([]string{"ps", "--format", "{{.Names}}"}, args...)...).stdout), ",")
 	}
@@ -113,7 +118,9 @@ func TestPsFormats(t *testing.T) {
 			t.Errorf("den ps %v: %q, want %q", c.args, got, c.want)
 		}
 	}
+}
 
+func psBadInput(t *testing.T, e *env) {
 	for _, c := range []struct {
 		args []string
 		want string
@@ -204,8 +211,12 @@ func TestInspectFormats(t *testing.T) {
 		t.Fatalf("den inspect --type image: %s", r.stdout)
 	}
 
-	// Bad input: one line each, and what was found is still printed.
-	r = e.den("inspect", "nope")
+	inspectBadInput(t, e, ref)
+}
+
+// inspectBadInput: one line each, and what was found is still printed.
+func inspectBadInput(t *testing.T, e *env, ref string) {
+	r := e.den("inspect", "nope")
 	oneLineError(t, r, "no such container or image", "nope")
 	if r.code != 1 || strings.TrimSpace(r.stdout) != "[]" {
 		t.Errorf("den inspect nope: %s", r)
