@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/denproject/den/netns"
+	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/run/records"
 	"github.com/denproject/den/run/spec"
 )
@@ -225,14 +226,17 @@ func containerConfig(f ctrFacts, sp *spec.Spec) ContainerConfig {
 	}
 	env := img.Env
 	if !hasKey(env, "PATH") {
-		env = spec.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env)
+		env = pid1.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env)
 	}
-	c.Env = nonNil(spec.MergeEnv(env, sp.Env))
+	c.Env = nonNil(pid1.MergeEnv(env, sp.Env))
 	for k, v := range img.Labels {
 		c.Labels[k] = v
 	}
 	for k, v := range specLabels(sp) {
 		c.Labels[k] = v
+	}
+	if sp.StopSignal != "" {
+		c.StopSignal = sp.StopSignal
 	}
 	if c.StopSignal == "" {
 		c.StopSignal = "SIGTERM"

@@ -136,9 +136,8 @@ func psRow(ctr *overlay.Container, r records.Record) PsRow {
 	return row
 }
 
-// specLabels are the container's --label values. The spec has no labels
-// yet (--label is being added to it): none until then.
-func specLabels(*spec.Spec) map[string]string { return nil }
+// specLabels are the container's --label values.
+func specLabels(sp *spec.Spec) map[string]string { return sp.Labels }
 
 // matches applies docker's filter rules: values of one key are
 // alternatives, different keys must all match.

@@ -25,6 +25,7 @@ func newRun(g *run.Global) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.Image, f.Args = args[0], args[1:]
 			f.EntrypointSet = cmd.Flags().Changed("entrypoint")
+			f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
 			sp, err := spec.Build(f)
 			if err != nil {
 				return err
@@ -78,6 +79,13 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f.BoolVar(&s.ReadOnly, "read-only", false, "mount the root filesystem read-only")
 	f.BoolVar(&s.ReadOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /tmp, /run and /var/tmp")
 	f.StringArrayVar(&s.Tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
+	f.StringVar(&o.LogDriver, "log-driver", "json-file", "json-file (den logs) or none")
+	f.StringArrayVar(&o.LogOpts, "log-opt", nil, "json-file option: max-size=10m, max-file=3")
+	f.StringVar(&o.StopSignal, "stop-signal", "", "signal den stop sends first (default: the image's, else SIGTERM)")
+	f.IntVar(&o.StopTimeout, "stop-timeout", 10, "seconds den stop waits before SIGKILL (-1: for ever)")
+	f.StringArrayVarP(&o.Labels, "label", "l", nil, "set a label: KEY=VALUE")
+	f.StringArrayVar(&o.LabelFiles, "label-file", nil, "read labels from a file of KEY=VALUE lines")
+	f.StringVar(&o.CIDFile, "cidfile", "", "write the container's id to this file (which must not exist)")
 }
 
 func newRm(g *run.Global) *cobra.Command {
@@ -91,6 +99,9 @@ func newRm(g *run.Global) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
+	// den has no named volumes yet: a container's anonymous state goes
+	// with its layer, so -v has nothing more to remove.
+	cmd.Flags().BoolP("volumes", "v", false, "also remove the container's anonymous volumes")
 	return cmd
 }
 
