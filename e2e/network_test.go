@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -278,12 +277,8 @@ func TestNetworkProgramsDoNotLeak(t *testing.T) {
 			}
 			// What a killed den left (its container, the port forwarder's
 			// socket directory) goes with den rm.
-			var ps []struct{ ID string }
-			if err := json.Unmarshal([]byte(e.ok("ps", "-a", "--format", "json").stdout), &ps); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range ps {
-				e.ok("rm", "-f", c.ID)
+			for _, c := range jsonLines(t, e.ok("ps", "-a", "--format", "json").stdout) {
+				e.ok("rm", "-f", c["ID"].(string))
 			}
 			if left, _ := filepath.Glob(filepath.Join(e.run, "den", "ports-*")); len(left) > 0 {
 				t.Fatalf("den rm left the port forwarder's directory: %v", left)

@@ -22,12 +22,24 @@ import (
 	"github.com/denproject/den/internal/testimage"
 )
 
+// imageRows are den images --format json's objects, with docker's keys
+// (Repository, Tag, ID...).
 func imageRows(t *testing.T, e *env) []map[string]any {
 	t.Helper()
 	r := e.ok("images", "--format", "json")
+	if !strings.HasPrefix(strings.TrimSpace(r.stdout), "[") {
+		return jsonLines(t, r.stdout)
+	}
+	// The earlier array with lowercase keys, until images prints
+	// docker's objects (cli.writeImages).
 	var rows []map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
 		t.Fatalf("den images --format json: %v\n%s", err, r.stdout)
+	}
+	for _, row := range rows {
+		for k, v := range map[string]string{"repository": "Repository", "tag": "Tag", "id": "ID"} {
+			row[v] = row[k]
+		}
 	}
 	return rows
 }
@@ -40,7 +52,7 @@ func TestPullListsImage(t *testing.T) {
 		t.Fatalf("pull printed no digest: %s", r)
 	}
 	rows := imageRows(t, e)
-	if len(rows) != 1 || rows[0]["repository"] != strings.TrimSuffix(ref, ":latest") || rows[0]["tag"] != "latest" {
+	if len(rows) != 1 || rows[0]["Repository"] != strings.TrimSuffix(ref, ":latest") || rows[0]["Tag"] != "latest" {
 		t.Fatalf("den images: %v", rows)
 	}
 	table := e.ok("images").stdout

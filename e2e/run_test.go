@@ -238,7 +238,7 @@ func TestRunRmLeavesNothing(t *testing.T) {
 	if layers, _ := filepath.Glob(filepath.Join(e.store(), "overlay", "*", "diff")); len(layers) != len(layersBefore) {
 		t.Fatalf("--rm left layers: %d, before %d", len(layers), len(layersBefore))
 	}
-	if r := e.ok("ps", "-a", "--format", "json"); strings.TrimSpace(r.stdout) != "[]" {
+	if r := e.ok("ps", "-a", "--format", "json"); strings.TrimSpace(r.stdout) != "" {
 		t.Fatalf("ps -a after --rm: %s", r.stdout)
 	}
 }
@@ -307,7 +307,7 @@ func TestRunBadInput(t *testing.T) {
 		oneLineError(t, r, c.want...)
 	}
 	e.den("run", "-u", "ghost", ref, "true") // without --rm: still nothing kept
-	if r := e.ok("ps", "-a", "--format", "json"); strings.TrimSpace(r.stdout) != "[]" {
+	if r := e.ok("ps", "-a", "--format", "json"); strings.TrimSpace(r.stdout) != "" {
 		t.Fatalf("failed runs left containers: %s", r.stdout)
 	}
 }
@@ -420,7 +420,7 @@ func TestStopKillInspect(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.ok("inspect", "k1").stdout), &info); err != nil || len(info) != 1 {
 		t.Fatalf("den inspect k1: %v %+v", err, info)
 	}
-	if info[0].Name != "k1" || info[0].State.Status != "exited" || info[0].State.Running || info[0].State.ExitCode != 42 {
+	if info[0].Name != "/k1" || info[0].State.Status != "exited" || info[0].State.Running || info[0].State.ExitCode != 42 {
 		t.Fatalf("den inspect k1: %+v", info[0])
 	}
 	oneLineError(t, e.den("kill", "k1"), "k1", "not running")
@@ -526,8 +526,8 @@ func TestPrune(t *testing.T) {
 	}
 	e.ok("stop", "-t", "0", "running")
 	e.ok("prune", "-a")
-	if out := e.ok("images", "--format", "json").stdout; strings.TrimSpace(out) != "[]" {
-		t.Fatalf("den prune -a left images: %s", out)
+	if rows := imageRows(t, e); len(rows) != 0 {
+		t.Fatalf("den prune -a left images: %v", rows)
 	}
 	if out := e.ok("run", "--rm", "--network", "none", ref, "echo", "again").stdout; out != "again\n" {
 		t.Fatalf("the store does not work after den prune: %q", out)

@@ -1,28 +1,27 @@
 package run
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/run/records"
 )
 
-// ContainerInfo is what `den inspect` prints for a container.
-type ContainerInfo struct {
-	ID      string    `json:"Id"`
-	Name    string    `json:"Name"`
-	Created time.Time `json:"Created"`
-	Image   string    `json:"Image"`
-	ImageID string    `json:"ImageId"`
-	Args    []string  `json:"Args"`
-	State   struct {
-		Status   records.State `json:"Status"`
-		Running  bool          `json:"Running"`
-		Pid      int           `json:"Pid"`
-		ExitCode int           `json:"ExitCode"`
-	} `json:"State"`
+// Inspect types: what --type takes.
+const (
+	TypeAny       = ""
+	TypeContainer = "container"
+	TypeImage     = "image"
+)
+
+type inspectArgs struct {
+	Names []string `json:"names"`
+	Type  string   `json:"type,omitempty"`
 }
 
 type inspected struct {
@@ -30,26 +29,26 @@ type inspected struct {
 	Errors []string          `json:"errors,omitempty"`
 }
 
-// Inspect is `den inspect`: containers by name or id, else images; one
-// JSON array, as docker prints.
-func Inspect(g *Global, names []string) ([]byte, error) {
+// Inspect is `den inspect`: each name is a container (name, id or id
+// prefix), else an image, or only what typ says. It returns docker's JSON
+// of each found, and one error line for each name not found.
+func Inspect(g *Global, names []string, typ string) ([]json.RawMessage, error) {
+	if typ != TypeAny && typ != TypeContainer && typ != TypeImage {
+		return nil, fmt.Errorf("invalid --type %q: use container or image", typ)
+	}
 	var res inspected
-	if err := g.call("inspect", names, &res, hooks{}); err != nil {
+	if err := g.call("inspect", inspectArgs{Names: names, Type: typ}, &res, hooks{}); err != nil {
 		return nil, err
 	}
 	var errs []error
 	for _, e := range res.Errors {
 		errs = append(errs, errors.New(e))
 	}
-	if len(res.Items) == 0 {
-		return nil, errors.Join(errs...)
-	}
-	b, _ := json.MarshalIndent(res.Items, "", "  ")
-	return append(b, '\n'), errors.Join(errs...)
+	return res.Items, errors.Join(errs...)
 }
 
 func (c *child) inspect(args json.RawMessage) (any, error) {
-	names, err := decode[[]string](args)
+	a, err := decode[inspectArgs](args)
 	if err != nil {
 		return nil, err
 	}
@@ -58,27 +57,81 @@ func (c *child) inspect(args json.RawMessage) (any, error) {
 		return nil, err
 	}
 	res := inspected{Items: []json.RawMessage{}}
-	for _, n := range names {
-		if ctr, err := st.FindContainer(n); err == nil {
-			r := records.Decode(ctr.Metadata)
-			var ci ContainerInfo
-			ci.ID, ci.Name, ci.Created, ci.Image, ci.ImageID, ci.Args = ctr.ID, firstName(ctr), ctr.Created, r.Image, ctr.ImageID, r.Args
-			ci.State.Status, ci.State.ExitCode = r.State, r.ExitCode
-			if r.State == records.Running {
-				ci.State.Running, ci.State.Pid = true, r.Pid
+	for _, n := range a.Names {
+		var item any
+		if a.Type != TypeImage {
+			if ctr, err := st.FindContainer(n); err == nil {
+				item = c.containerJSON(st, ctr)
 			}
-			b, _ := json.Marshal(ci)
-			res.Items = append(res.Items, b)
+		}
+		if item == nil && a.Type != TypeContainer {
+			if im, err := findImage(st, n); err == nil {
+				item, err = c.imageJSON(st, im)
+				if err != nil {
+					res.Errors = append(res.Errors, err.Error())
+					continue
+				}
+			}
+		}
+		if item == nil {
+			res.Errors = append(res.Errors, notFound(n, a.Type))
 			continue
 		}
-		b, err := c.imageInspect(mustJSON(n))
-		if err != nil {
-			res.Errors = append(res.Errors, fmt.Sprintf("%s: no such container or image", n))
-			continue
-		}
-		res.Items = append(res.Items, b.(json.RawMessage))
+		b, _ := json.Marshal(item)
+		res.Items = append(res.Items, b)
 	}
 	return res, nil
+}
+
+func notFound(name, typ string) string {
+	what := "container or image"
+	if typ != TypeAny {
+		what = typ
+	}
+	return fmt.Sprintf("no such %s: %s", what, name)
+}
+
+func (c *child) containerJSON(st *overlay.Store, ctr *overlay.Container) ContainerJSON {
+	r := records.Decode(ctr.Metadata)
+	f := ctrFacts{id: ctr.ID, name: firstName(ctr), imageID: ctr.ImageID, created: ctr.Created}
+	f.dir, _ = st.Dir(ctr.ID)
+	if r.State == records.Running {
+		if dir, err := st.RunDir(ctr.ID); err == nil {
+			f.initPid, _ = records.InitOf(dir, r.Pid)
+		}
+	}
+	if cfg, err := imageConfig(st, ctr.ImageID); err == nil {
+		f.image = cfg.Config
+	}
+	return containerJSON(f, r)
+}
+
+func (c *child) imageJSON(st *overlay.Store, im *overlay.Image) (ImageJSON, error) {
+	cfg, err := imageConfig(st, im.ID)
+	if err != nil {
+		return ImageJSON{}, err
+	}
+	var size int64
+	if imgs, err := st.Images(); err == nil {
+		for _, i := range imgs {
+			if i.ID == im.ID {
+				size = i.Size
+			}
+		}
+	}
+	return imageJSON(im.ID, im.Names, im.Digest, size, cfg), nil
+}
+
+func imageConfig(st *overlay.Store, id string) (*v1.ConfigFile, error) {
+	raw, err := st.ImageConfig(id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the config of image %.12s: %w", id, err)
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("parsing the config of image %.12s: %w", id, err)
+	}
+	return cfg, nil
 }
 
 func mustJSON(v any) json.RawMessage {
