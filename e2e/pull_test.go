@@ -27,21 +27,7 @@ import (
 func imageRows(t *testing.T, e *env) []map[string]any {
 	t.Helper()
 	r := e.ok("images", "--format", "json")
-	if !strings.HasPrefix(strings.TrimSpace(r.stdout), "[") {
-		return jsonLines(t, r.stdout)
-	}
-	// The earlier array with lowercase keys, until images prints
-	// docker's objects (cli.writeImages).
-	var rows []map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
-		t.Fatalf("den images --format json: %v\n%s", err, r.stdout)
-	}
-	for _, row := range rows {
-		for k, v := range map[string]string{"repository": "Repository", "tag": "Tag", "id": "ID"} {
-			row[v] = row[k]
-		}
-	}
-	return rows
+	return jsonLines(t, r.stdout)
 }
 
 func TestPullListsImage(t *testing.T) {
@@ -372,15 +358,19 @@ func TestImageInspectPrintsConfig(t *testing.T) {
 	_, ref := busybox(t)
 	e := newEnv(t)
 	e.ok("pull", ref)
-	var cfg struct {
+	// docker-shaped: an array of images, each with its config.
+	var cfg []struct {
 		Architecture string
 		Config       struct{ Cmd []string }
 	}
 	r := e.ok("image", "inspect", ref)
-	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil || cfg.Config.Cmd[0] != "sh" {
+	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil || len(cfg) != 1 || cfg[0].Config.Cmd[0] != "sh" {
 		t.Fatalf("image inspect: %v: %s", err, r)
 	}
-	oneLineError(t, e.den("image", "inspect", "nosuch"), "nosuch", "no such image")
+	if r := e.ok("image", "inspect", "-f", "{{.Config.Cmd}}", ref); r.stdout != "[sh]\n" {
+		t.Fatalf("image inspect -f: %s", r)
+	}
+	oneLineError(t, e.den("image", "inspect", "nosuch"), "nosuch")
 }
 
 func TestPullOnFullDisk(t *testing.T) {

@@ -84,3 +84,30 @@ func TestRestartPolicy(t *testing.T) {
 	oneLineError(t, e.den("run", "--restart", "always", ref, "true"), "-d")
 	oneLineError(t, e.den("run", "-d", "--restart", "sometimes", ref, "true"), "--restart")
 }
+
+// Names complete for the commands that take them (cobra's __complete is
+// what the shell scripts call).
+func TestCompletionOfNames(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("create", "--name", "made", "--network", "none", ref, "true")
+	e.ok("run", "-d", "--name", "up", "--network", "none", ref, "sleep", "60")
+	t.Cleanup(func() { e.den("rm", "-f", "up") })
+	complete := func(args ...string) string {
+		return e.ok(append([]string{"__complete"}, args...)...).stdout
+	}
+	if out := complete("rm", ""); !strings.Contains(out, "made") || !strings.Contains(out, "up") {
+		t.Fatalf("rm completes every container: %q", out)
+	}
+	if out := complete("stop", ""); !strings.Contains(out, "up") || strings.Contains(out, "made") {
+		t.Fatalf("stop completes running containers only: %q", out)
+	}
+	if out := complete("exec", "u"); !strings.Contains(out, "up") {
+		t.Fatalf("exec completes its container: %q", out)
+	}
+	if out := complete("rmi", ""); !strings.Contains(out, "busybox") {
+		t.Fatalf("rmi completes images: %q", out)
+	}
+	if out := complete("run", ""); !strings.Contains(out, "busybox") {
+		t.Fatalf("run completes images: %q", out)
+	}
+}

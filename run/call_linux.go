@@ -30,6 +30,8 @@ type hooks struct {
 	// read the terminal themselves (den unshare sh); signals from the
 	// terminal then reach it directly and are not relayed.
 	terminal bool
+	// file is handed to the child at ctl.RequestFD.
+	file *os.File
 }
 
 // requestArgs is a request's body: the shared options, then the
@@ -87,6 +89,9 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 		Setpgid: !h.terminal, Detach: h.detach}
 	if h.stdin {
 		uo.Stdin = os.Stdin
+	}
+	if h.file != nil {
+		uo.ExtraFiles = append(uo.ExtraFiles, h.file) // ctl.RequestFD
 	}
 	if h.detach {
 		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)

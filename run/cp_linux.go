@@ -13,6 +13,8 @@ import (
 
 	"go.podman.io/storage/pkg/reexec"
 	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/run/ctl"
 )
 
 // cpHelper is the re-executed den that works inside the container's root:
@@ -102,7 +104,7 @@ func trailing(p string) string {
 // root lives in its init's mount namespace, which belongs to another user
 // namespace than the one den makes for this request: only this den (the
 // namespaces' owner) may open /proc/INIT/root. It hands the descriptor to
-// the child by inheritance, at a number above those the child is given.
+// the child with the request, at ctl.RequestFD.
 func (g *Global) copyWithRoot(a cpArgs) error {
 	var init int
 	if err := g.call("top", a.Container, &init, hooks{}); err != nil {
@@ -113,13 +115,10 @@ func (g *Global) copyWithRoot(a cpArgs) error {
 		if err != nil {
 			return fmt.Errorf("%s: opening the running container's root: %w", a.Container, err)
 		}
-		inherited, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD, 100) // no close-on-exec
-		unix.Close(fd)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(inherited)
-		a.Init, a.RootFD = init, inherited
+		root := os.NewFile(uintptr(fd), "container-root")
+		defer root.Close()
+		a.Init, a.RootFD = init, ctl.RequestFD
+		return g.call("cp", a, nil, hooks{stdin: a.In && a.Host == "-", file: root})
 	}
 	return g.call("cp", a, nil, hooks{stdin: a.In && a.Host == "-"})
 }

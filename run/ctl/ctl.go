@@ -17,6 +17,11 @@ const Version = 1
 // finds its control socket.
 const FD = 3
 
+// RequestFD is where the namespace child finds a descriptor that den
+// hands it with a request (den cp: a running container's root, which only
+// den, the owner of the container's namespaces, may open).
+const RequestFD = 4
+
 // ListenFD is where the init finds its listening socket: bound in the
 // container's run directory on the host, it is how den exec reaches a
 // running container, without the namespace child.

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	units "github.com/docker/go-units"
@@ -104,7 +101,7 @@ func newImages(g *run.Global) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "table", "table or json")
+	fl.StringVar(&f.format, "format", "table", "table, json, or a Go template ({{.Repository}}:{{.Tag}})")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only image ids")
 	fl.BoolVarP(&f.all, "all", "a", false, "all images (den keeps no intermediate images: the same list)")
 	fl.BoolVar(&f.digests, "digests", false, "show the manifest digests")
@@ -124,48 +121,7 @@ func filterRows(rows []run.ImageRow, match func(run.ImageRow) bool) []run.ImageR
 }
 
 func printImages(cmd *cobra.Command, rows []run.ImageRow, f imagesFlags) error {
-	out := cmd.OutOrStdout()
-	id := func(r run.ImageRow) string {
-		if f.noTrunc {
-			return "sha256:" + r.ID
-		}
-		return r.ID[:12]
-	}
-	switch {
-	case f.quiet:
-		seen := map[string]bool{}
-		for _, r := range rows {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				fmt.Fprintln(out, id(r))
-			}
-		}
-		return nil
-	case f.format == "json":
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	case f.format == "table" || f.format == "":
-		tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-		head := "REPOSITORY\tTAG\t"
-		if f.digests {
-			head += "DIGEST\t"
-		}
-		fmt.Fprintln(tw, head+"IMAGE ID\tCREATED\tSIZE")
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t", r.Repository, r.Tag)
-			if f.digests {
-				d := r.Digest
-				if d == "" {
-					d = "<none>"
-				}
-				fmt.Fprintf(tw, "%s\t", d)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", id(r), ago(r.Created), size(r.Size))
-		}
-		return tw.Flush()
-	}
-	return &usageError{fmt.Errorf("unknown --format %q: use table or json", f.format)}
+	return writeImages(cmd.OutOrStdout(), rows, f.format, f.quiet, f.noTrunc, f.digests)
 }
 
 // ago is docker's CREATED column: "About a minute ago", "3 days ago".
@@ -188,24 +144,22 @@ func newRmi(g *run.Global) *cobra.Command {
 
 func newImage(g *run.Global) *cobra.Command {
 	img := &cobra.Command{Use: "image", Short: "Manage images"}
-	inspect := &cobra.Command{
-		Use:     "inspect IMAGE",
-		Short:   "Print an image's OCI config as JSON",
-		Example: "  den image inspect busybox",
-		Args:    exactArgs(1, "one image"),
+	var format string
+	inspectCmd := &cobra.Command{
+		Use:     "inspect [flags] IMAGE...",
+		Short:   "Print images as docker does (JSON, or a template)",
+		Example: "  den image inspect busybox\n  den image inspect -f '{{.Config.Cmd}}' busybox",
+		Args:    minArgs(1, "at least one image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := run.InspectImage(g, args[0])
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
-			return err
+			return inspect(cmd, g, args, format, run.TypeImage)
 		},
+		ValidArgsFunction: completeImages(g),
 	}
+	inspectCmd.Flags().StringVarP(&format, "format", "f", "", "json, or a Go template such as '{{.Config.Cmd}}'")
 	ls := newImages(g)
 	ls.Use = "ls"
 	rm := newRmi(g)
 	rm.Use = "rm [flags] IMAGE [IMAGE...]"
-	img.AddCommand(inspect, ls, rm, newPull(g), newLoad(g), newImagePrune(g), newHistory(g), newTag(g), newPush(g), newSave(g), newImport(g))
+	img.AddCommand(inspectCmd, ls, rm, newPull(g), newLoad(g), newImagePrune(g), newHistory(g), newTag(g), newPush(g), newSave(g), newImport(g))
 	return img
 }

@@ -94,6 +94,7 @@ func newRoot(g *run.Global) *cobra.Command {
 	for _, c := range commands {
 		cmd := c.make(g)
 		cmd.GroupID = c.group
+		setCompletion(g, cmd)
 		root.AddCommand(cmd)
 	}
 	return root
@@ -125,5 +126,33 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 			return &usageError{fmt.Errorf("requires %s", what)}
 		}
 		return nil
+	}
+}
+
+// setCompletion completes container and image names for the commands
+// that take them, and their subcommands.
+func setCompletion(g *run.Global, cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		setCompletion(g, sub)
+	}
+	if cmd.ValidArgsFunction != nil {
+		return
+	}
+	switch cmd.Name() {
+	case "stop", "kill", "pause", "attach":
+		cmd.ValidArgsFunction = completeContainers(g, true)
+	case "rm", "start", "restart", "wait", "export":
+		cmd.ValidArgsFunction = completeContainers(g, false)
+	case "exec":
+		cmd.ValidArgsFunction = completeFirstContainer(g, true)
+	case "logs":
+		cmd.ValidArgsFunction = completeFirstContainer(g, false)
+	case "rmi", "push", "history", "save":
+		cmd.ValidArgsFunction = completeImages(g)
+	case "run", "create", "tag":
+		cmd.ValidArgsFunction = completeFirstImage(g)
+	}
+	if cmd.Parent() != nil && cmd.Parent().Name() == "image" && cmd.Name() == "rm" {
+		cmd.ValidArgsFunction = completeImages(g)
 	}
 }
