@@ -48,6 +48,17 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 	if err := g.fill(); err != nil {
 		return err
 	}
+	// Signals are caught from now on, and relayed once the child can take
+	// them: a SIGTERM during the start must reach the container, not end
+	// den.
+	var sigs chan os.Signal
+	if h.terminal {
+		defer ignoreTerminalKeys()()
+	} else {
+		sigs = make(chan os.Signal, 16)
+		signal.Notify(sigs, ctl.Signals...)
+		defer signal.Stop(sigs)
+	}
 	conn, remote, err := ctl.Pair()
 	if err != nil {
 		return err
@@ -59,10 +70,8 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 		return err
 	}
 	g.debugf("id maps written")
-	if h.terminal {
-		defer ignoreTerminalKeys()()
-	} else {
-		defer relaySignals(conn)()
+	if sigs != nil {
+		defer relay(sigs, conn)()
 	}
 	body, err := json.Marshal(args)
 	if err == nil {
@@ -176,6 +185,12 @@ func doneError(d ctl.DoneBody, result any) error {
 func relaySignals(conn *ctl.Conn) (stop func()) {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, ctl.Signals...)
+	end := relay(ch, conn)
+	return func() { signal.Stop(ch); end() }
+}
+
+// relay sends what arrives on ch over conn until the returned stop.
+func relay(ch chan os.Signal, conn *ctl.Conn) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -187,7 +202,7 @@ func relaySignals(conn *ctl.Conn) (stop func()) {
 			}
 		}
 	}()
-	return func() { signal.Stop(ch); close(done) }
+	return func() { close(done) }
 }
 
 // ignoreTerminalKeys keeps Ctrl-C and Ctrl-\ from ending den while a

@@ -31,6 +31,8 @@ type child struct {
 	init *os.Process // the container's init, once started
 	// toInit is the init's control socket: den's TTYReady goes on to it.
 	toInit *ctl.Conn
+	// pending are signals that came before the init: it gets them first.
+	pending []syscall.Signal
 }
 
 // operation serves one request; its result goes back to den.
@@ -131,10 +133,16 @@ func (c *child) listen() {
 			if m.Decode(&s) != nil {
 				continue
 			}
+			sig := syscall.Signal(s.Signal)
 			if init != nil {
-				_ = init.Signal(syscall.Signal(s.Signal))
-			} else if s := syscall.Signal(s.Signal); s == syscall.SIGINT || s == syscall.SIGTERM {
-				c.cancel()
+				_ = init.Signal(sig)
+				continue
+			}
+			c.mu.Lock()
+			c.pending = append(c.pending, sig)
+			c.mu.Unlock()
+			if sig == syscall.SIGINT || sig == syscall.SIGTERM {
+				c.cancel() // a pull stops; a container not yet started gets it first
 			}
 		case ctl.TTYReady:
 			if toInit != nil {

@@ -76,6 +76,10 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	c.mu.Lock()
 	c.init, c.toInit = cmd.Process, conn
+	for _, sig := range c.pending {
+		_ = cmd.Process.Signal(sig) // the init keeps them for the command
+	}
+	c.pending = nil
 	c.mu.Unlock()
 	// For den stop and den kill, from other shells.
 	_ = records.WriteInitPid(dir, cmd.Process.Pid)

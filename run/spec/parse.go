@@ -77,7 +77,7 @@ func ParseVolume(v string) (pid1.Bind, error) {
 // gateway gw, and says so (the host's loopback is then opened).
 func ParseAddHost(h, gw string) (line string, gateway bool, err error) {
 	name, ip, ok := strings.Cut(h, ":")
-	if !ok || name == "" {
+	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n#") {
 		return "", false, fmt.Errorf("invalid --add-host %q: use NAME:IP or NAME:host-gateway", h)
 	}
 	if ip == "host-gateway" {
