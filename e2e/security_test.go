@@ -102,8 +102,15 @@ func TestSeccompProfileFile(t *testing.T) {
 	if r.code == 0 {
 		t.Fatalf("a deny-all profile let the command run: %s", r)
 	}
-	os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644)
-	oneLineError(t, e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "true"), "defaultAction")
+	// An allow-by-default profile, as docker takes it: only mkdir refused.
+	os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`), 0o644)
+	if r := e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "sh", "-c", "unshare -U true && mkdir /x"); r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+		t.Errorf("allow-by-default profile: %s", r)
+	}
+	for _, bad := range []string{`{"defaultAction":"SCMP_ACT_DANCE"}`, `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]}`, `[`} {
+		os.WriteFile(prof, []byte(bad), 0o644)
+		oneLineError(t, e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "true"), "profile.json")
+	}
 }
 
 func TestMaskedAndReadOnlyPaths(t *testing.T) {
