@@ -76,3 +76,21 @@ func TestResolve(t *testing.T) {
 		t.Fatal("a missing profile file was accepted")
 	}
 }
+
+func TestPathListsAreDockers(t *testing.T) {
+	docker := []string{"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
+		"/sys/devices/virtual/powercap", "/sys/firmware"}
+	got := MaskedPaths()
+	if !slices.Equal(got[:len(docker)], docker) {
+		t.Errorf("masked paths %v, docker's %v", got, docker)
+	}
+	for _, p := range got[len(docker):] {
+		if !strings.HasPrefix(p, "/sys/devices/system/cpu/cpu") || !strings.HasSuffix(p, "/thermal_throttle") {
+			t.Errorf("masked path %s is not docker's", p)
+		}
+	}
+	if ro := ReadonlyPaths(); !slices.Equal(ro, []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+		t.Errorf("read-only paths %v", ro)
+	}
+}
