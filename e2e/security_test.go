@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -356,4 +357,33 @@ func TestDecompressionBombIsRefused(t *testing.T) {
 		t.Fatalf("a refused image was stored: %v", rows)
 	}
 	e.ok("pull", "-q", ref) // the default limit is generous
+}
+
+// TestInitIsOutOfReach: the command cannot reach the init's descriptors
+// (the control socket to den among them), its root or its executable (den's
+// binary on the host) through /proc/1, as root or as another user.
+func TestInitIsOutOfReach(t *testing.T) {
+	e, ref := probeImage(t)
+	var paths []string
+	for fd := 0; fd < 12; fd++ {
+		paths = append(paths, fmt.Sprintf("/proc/1/fd/%d", fd))
+	}
+	paths = append(paths, "/proc/1/exe", "/proc/1/root/tmp/planted", "/proc/1/cwd/planted")
+	for _, user := range [][]string{nil, {"-u", "1000"}} {
+		for _, mode := range []string{"w", "c", "r"} {
+			args := append(append([]string{"run", "--rm"}, user...), ref, "/bin/probe", "open", mode)
+			r := e.ok(append(args, paths...)...)
+			for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+				f := strings.Fields(line)
+				if len(f) != 2 || f[1] == "ok" || f[1] == "ENOENT" && !strings.HasPrefix(f[0], "/proc/1/fd/") {
+					t.Errorf("%v open %s: %s", user, mode, line)
+				}
+			}
+		}
+	}
+	// The command itself stays dumpable (a debugger inside works) and its
+	// own /proc entries stay open to it.
+	if r := e.ok("run", "--rm", ref, "/bin/probe", "open", "r", "/proc/self/exe", "/proc/self/fd/0"); strings.Count(r.stdout, " ok") != 2 {
+		t.Errorf("the command cannot read its own /proc entries: %s", r)
+	}
 }

@@ -39,6 +39,13 @@ func restrict(c *Config) error {
 	return nil
 }
 
+// undumpable keeps the command away from the init: /proc/1/fd, /proc/1/
+// root, /proc/1/exe and ptrace need CAP_SYS_PTRACE over the init (its
+// descriptors include the control socket to den; its executable is den's
+// binary on the host). The command's exec makes the command itself
+// dumpable again, so debuggers in the container still work.
+func undumpable() { _ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0) }
+
 // lockThread pins init to one OS thread: prctl and seccomp act per thread,
 // and the fork that starts the command must happen on that thread.
 func lockThread() { runtime.LockOSThread() }

@@ -5,7 +5,8 @@
 //	probe syscalls NAME:A0,A1 ...  makes each raw syscall (a name of this
 //	                               architecture or a number) and prints
 //	                               "NAME NR RESULT", RESULT ok or the errno
-//	probe open FLAGS PATH ...      opens each path (FLAGS r, w or rw) and
+//	probe open FLAGS PATH ...      opens each path (FLAGS r, w, rw or c,
+//	                               create) and
 //	                               prints "PATH RESULT"
 package main
 
@@ -85,7 +86,7 @@ func syscalls(specs []string) {
 }
 
 func open(flags string, paths []string) {
-	mode := map[string]int{"r": unix.O_RDONLY, "w": unix.O_WRONLY, "rw": unix.O_RDWR}[flags]
+	mode := map[string]int{"r": unix.O_RDONLY, "w": unix.O_WRONLY, "rw": unix.O_RDWR, "c": unix.O_WRONLY | unix.O_CREAT}[flags]
 	for _, p := range paths {
 		fd, err := unix.Open(p, mode|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 		if err == nil {
