@@ -4,7 +4,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/denproject/den/cmd/den/cli.Version=$(VERSION)
 export CGO_ENABLED = 0
 
-.PHONY: build test unit fuzz fuzz-short demo bench lint clean
+.PHONY: build test unit fuzz fuzz-short demo bench lint clean man completion install
+
+# Where make install puts den: ~/.local for a user, /usr/local for root.
+PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/den ./cmd/den
@@ -20,8 +23,9 @@ unit:
 
 # Each fuzz target for a short fixed time (FUZZTIME=60s for a longer run).
 # "make test" runs fuzz-short: 3 s per target, about 17 s in all (under a
-# minute when the fuzzing builds are not cached). A crash lands in the package's testdata/fuzz/, where plain
-# "go test" runs it as a regular test from then on.
+# minute when the fuzzing builds are not cached). A crash lands in the
+# package's testdata/fuzz/, where plain "go test" runs it as a regular
+# test from then on.
 # Go's minimizer otherwise spends up to a minute shrinking each new input,
 # during which nothing is fuzzed.
 FUZZTIME ?= 10s
@@ -47,6 +51,26 @@ demo: build
 	XDG_DATA_HOME=$(CURDIR)/build/demo-data ./bin/den load -i build/busybox.tar
 	XDG_DATA_HOME=$(CURDIR)/build/demo-data ./bin/den images
 	XDG_DATA_HOME=$(CURDIR)/build/demo-data ./bin/den run --rm busybox sh -c 'hostname; id; cat /etc/os-release 2>/dev/null || uname -a'
+
+# Man pages generated from the commands (den(1), den-run(1), ...).
+man: build
+	@rm -rf build/man
+	./bin/den man-pages build/man
+
+completion: build
+	@mkdir -p build/completion
+	./bin/den completion bash > build/completion/den.bash
+	./bin/den completion zsh > build/completion/_den
+	./bin/den completion fish > build/completion/den.fish
+
+install: build man completion
+	install -D -m 755 bin/den $(DESTDIR)$(PREFIX)/bin/den
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -D -m 644 build/completion/den.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/den
+	install -D -m 644 build/completion/_den $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_den
+	install -D -m 644 build/completion/den.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/den.fish
+	@echo "installed den in $(DESTDIR)$(PREFIX)/bin; man den; completions for bash, zsh, fish"
 
 bench: build
 	bench/run.sh

@@ -425,7 +425,7 @@ func TestStopKillInspect(t *testing.T) {
 	}
 	oneLineError(t, e.den("kill", "k1"), "k1", "not running")
 	oneLineError(t, e.den("kill", "-s", "NOPE", "k1"), "NOPE")
-	oneLineError(t, e.den("stop", "-t", "-1", "k1"), "--time")
+	oneLineError(t, e.den("stop", "-t", "-2", "k1"), "--time")
 	oneLineError(t, e.den("logs", "no-such-container"), "no-such-container")
 	oneLineError(t, e.den("inspect", "no-such-thing"), "no-such-thing")
 	if out := e.ok("inspect", ref).stdout; !strings.Contains(out, `"Cmd"`) {
@@ -450,16 +450,16 @@ func TestDetachAndLogs(t *testing.T) {
 	if !strings.Contains(e.ok("ps").stdout, "d1") {
 		t.Fatal("the detached container is not running")
 	}
-	var logs string
-	for deadline := time.Now().Add(10 * time.Second); logs != "out\nerr\n"; time.Sleep(50 * time.Millisecond) {
+	var logs result
+	for deadline := time.Now().Add(10 * time.Second); logs.stdout != "out\n" || logs.stderr != "err\n"; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("den logs d1: %q", logs)
+			t.Fatalf("den logs d1: %s", logs)
 		}
-		logs = e.ok("logs", "d1").stdout
+		logs = e.ok("logs", "d1")
 	}
 	e.ok("stop", "d1")
-	if r := e.ok("logs", "-f", "d1"); r.stdout != "out\nerr\n" {
-		t.Fatalf("den logs -f of a stopped container: %q", r.stdout)
+	if r := e.ok("logs", "-f", "d1"); r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Fatalf("den logs -f of a stopped container: %s", r)
 	}
 	if out := e.ok("inspect", id).stdout; !strings.Contains(out, `"ExitCode": 143`) {
 		t.Fatalf("den inspect after stop: %s", out)
@@ -479,8 +479,14 @@ func TestDetachAndLogs(t *testing.T) {
 		t.Fatalf("den run -d of a missing command: exit %d", r.code)
 	}
 	oneLineError(t, r, "nosuchcommand")
-	e.ok("run", "--name", "fg", "--network", "none", ref, "true")
-	oneLineError(t, e.den("logs", "fg"), "fg", "-d")
+	// A foreground container keeps its logs too, as with docker; --rm
+	// ones keep none.
+	if r := e.ok("run", "--name", "fg", "--network", "none", ref, "sh", "-c", "echo o; echo e >&2"); r.stdout != "o\n" || r.stderr != "e\n" {
+		t.Fatalf("foreground output: %s", r)
+	}
+	if r := e.ok("logs", "fg"); r.stdout != "o\n" || r.stderr != "e\n" {
+		t.Fatalf("den logs of a foreground container: %s", r)
+	}
 }
 
 func isHex(s string) bool { return strings.Trim(s, "0123456789abcdef") == "" }

@@ -17,7 +17,7 @@ func explain(image string, err error) error {
 	if errors.As(err, &te) {
 		switch {
 		case te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("%s: access denied (HTTP %d): the repository does not exist or needs credentials; log in with 'docker login' or add them to ~/.docker/config.json", image, te.StatusCode)
+			return fmt.Errorf("%s: access denied (HTTP %d): the repository does not exist or needs credentials; log in with 'den login %s'", image, te.StatusCode, registryOf(image))
 		case te.StatusCode == http.StatusNotFound:
 			return fmt.Errorf("%s: not found (HTTP 404): check the name and tag", image)
 		case te.StatusCode == http.StatusTooManyRequests:
@@ -39,4 +39,19 @@ func explain(image string, err error) error {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// statusOf is the HTTP status of a registry error, 0 if none.
+func statusOf(err error) int {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.StatusCode
+	}
+	return 0
+}
+
+// registryOf is the registry host of a normalised image name.
+func registryOf(image string) string {
+	host, _, _ := strings.Cut(image, "/")
+	return host
 }

@@ -99,6 +99,7 @@ func loadDocker(ctx context.Context, path string, sink Sink, opts Options) ([]*I
 			return out, fmt.Errorf("loading %s: %w", path, err)
 		}
 		src.tags = desc.RepoTags
+		src.blobs = opts.Blobs
 		res, err := store(ctx, name, src, sink, opts.Jobs, opts.emitter(name))
 		if err != nil {
 			return out, err
@@ -155,6 +156,7 @@ func loadLayout(ctx context.Context, path, dir string, sink Sink, opts Options) 
 			return out, fmt.Errorf("loading %s: %w", path, err)
 		}
 		src.digest = d.Digest.String()
+		src.blobs = opts.Blobs
 		res, err := store(ctx, name, src, sink, opts.Jobs, opts.emitter(name))
 		if err != nil {
 			return out, err

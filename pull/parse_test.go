@@ -165,7 +165,7 @@ func TestExplainRegistryErrors(t *testing.T) {
 		want string
 	}{
 		{&transport.Error{StatusCode: http.StatusUnauthorized}, "access denied (HTTP 401)"},
-		{&transport.Error{StatusCode: http.StatusForbidden}, "docker login"},
+		{&transport.Error{StatusCode: http.StatusForbidden}, "log in with 'den login img'"},
 		{&transport.Error{StatusCode: http.StatusNotFound}, "not found (HTTP 404): check the name and tag"},
 		{&transport.Error{StatusCode: http.StatusTooManyRequests}, "rate limiting (HTTP 429); wait and retry"},
 		{&transport.Error{StatusCode: 503}, "the registry failed (HTTP 503); retry later"},

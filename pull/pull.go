@@ -20,6 +20,10 @@ type Options struct {
 	Keychain  authn.Keychain
 	Transport http.RoundTripper
 	Progress  func(Event)
+	// Warn is told of a mirror that failed before the next is tried.
+	Warn func(string)
+	// Blobs keeps a copy of every blob fetched; nil keeps none.
+	Blobs *Blobs
 }
 
 // Pull resolves ref (an index to opts.Platform), and stores the image's
@@ -39,9 +43,9 @@ func Pull(ctx context.Context, ref Ref, sink Sink, opts Options) (*Image, error)
 	}
 	name := ref.String()
 	emit := opts.emitter(name)
-	desc, err := remote.Get(ref.ref, ropts...)
+	desc, err := resolve(ref, ropts, opts.Warn)
 	if err != nil {
-		return nil, explain(name, err)
+		return nil, err
 	}
 	var img v1.Image
 	if desc.MediaType.IsIndex() {
@@ -68,6 +72,7 @@ func Pull(ctx context.Context, ref Ref, sink Sink, opts Options) (*Image, error)
 		return nil, explain(name, err)
 	}
 	src.digest = desc.Digest.String()
+	src.blobs = opts.Blobs
 	out, err := store(ctx, name, src, sink, opts.Jobs, emit)
 	if err != nil {
 		return nil, err
@@ -109,4 +114,30 @@ func remoteSource(img v1.Image) (*source, error) {
 		}})
 	}
 	return src, nil
+}
+
+// resolve gets the manifest from the first endpoint that answers: the
+// mirrors registries.conf lists, in order, then the registry.
+func resolve(ref Ref, ropts []remote.Option, warn func(string)) (*remote.Descriptor, error) {
+	c, err := config()
+	if err != nil {
+		return nil, err
+	}
+	eps, err := c.endpoints(ref, ref.Scheme() == "http")
+	if err != nil {
+		return nil, err
+	}
+	for _, ep := range eps {
+		desc, err := remote.Get(ep.Ref.ref, ropts...)
+		if err == nil {
+			return desc, nil
+		}
+		if !ep.Mirror {
+			return nil, explain(ref.String(), err)
+		}
+		if warn != nil {
+			warn(fmt.Sprintf("mirror %s failed, trying the next: %s", ep.Ref.ref.Context().RegistryStr(), explain(ep.Ref.String(), err)))
+		}
+	}
+	return nil, fmt.Errorf("%s: no endpoint to pull from", ref)
 }

@@ -34,8 +34,13 @@ func ParseRef(s string, insecure bool) (Ref, error) {
 	if s != strings.TrimSpace(s) || strings.ContainsAny(s, " \t\n") {
 		return Ref{}, fmt.Errorf("invalid reference %q: contains white space", s)
 	}
+	c, err := config()
+	if err != nil {
+		return Ref{}, err
+	}
+	s = c.alias(s)
 	var opts []name.Option
-	if insecure {
+	if insecure || c.insecure(s) {
 		opts = append(opts, name.Insecure)
 	}
 	r, err := name.ParseReference(s, opts...)
@@ -99,4 +104,25 @@ func Normalize(s string) string {
 		return s
 	}
 	return r.String()
+}
+
+// rebase replaces the prefix of the reference's repository with loc
+// (registries.conf's location and mirrors).
+func (r Ref) rebase(prefix, loc string, insecure bool) (Ref, error) {
+	full := r.Repository()
+	rest := strings.TrimPrefix(full, strings.TrimSuffix(prefix, "/"))
+	if strings.HasPrefix(prefix, "*.") {
+		_, rest, _ = strings.Cut(full, "/")
+		rest = "/" + rest
+	}
+	s := strings.TrimSuffix(loc, "/") + rest + sep(r.ref) + r.ref.Identifier()
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	n, err := name.ParseReference(s, opts...)
+	if err != nil {
+		return Ref{}, err
+	}
+	return Ref{ref: n}, nil
 }

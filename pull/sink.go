@@ -57,6 +57,20 @@ type source struct {
 	config   func() ([]byte, error)
 	layers   []blob
 	tags     []string
+	blobs    *Blobs // nil: keep no copy of the blobs
+}
+
+// complete reports whether the content store has every layer blob.
+func (s *source) complete() bool {
+	if s.blobs == nil {
+		return true
+	}
+	for _, l := range s.layers {
+		if !s.blobs.Has(l.digest) {
+			return false
+		}
+	}
+	return s.blobs.Has("sha256:"+s.id) && (s.manifest == nil || s.blobs.ManifestOf(s.id) != "")
 }
 
 type blob struct {
@@ -80,7 +94,7 @@ func store(ctx context.Context, name string, src *source, sink Sink, jobs int, e
 	for _, t := range src.tags {
 		img.Tags = append(img.Tags, Normalize(t))
 	}
-	if sink.HasImage(src.id) {
+	if sink.HasImage(src.id) && src.complete() {
 		img.Cached = true
 		emit(Event{Kind: ImageCached})
 		if err := sink.PutImage(img); err != nil {
@@ -93,11 +107,14 @@ func store(ctx context.Context, name string, src *source, sink Sink, jobs int, e
 		return nil, explain(name, err)
 	}
 	img.Config = cfg
+	if err := src.keepDocs(cfg); err != nil {
+		return nil, fmt.Errorf("%s: keeping the image's blobs: %w", name, err)
+	}
 	layers, err := chain(cfg, src.layers)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	staged, err := stageAll(ctx, name, layers, src.layers, sink, jobs, emit)
+	staged, err := stageAll(ctx, name, layers, src, sink, jobs, emit)
 	if err = commitAll(name, staged, err); err != nil {
 		return nil, err
 	}
@@ -114,7 +131,8 @@ func store(ctx context.Context, name string, src *source, sink Sink, jobs int, e
 // stageAll fetches and unpacks the layers the sink lacks, jobs at a time.
 // The first failure cancels the others. Layers staged before it are
 // returned with the error so that commitAll can drop them.
-func stageAll(ctx context.Context, name string, layers []Layer, blobs []blob, sink Sink, jobs int, emit func(Event)) ([]Staged, error) {
+func stageAll(ctx context.Context, name string, layers []Layer, src *source, sink Sink, jobs int, emit func(Event)) ([]Staged, error) {
+	blobs := src.layers
 	if jobs <= 0 {
 		jobs = defaultJobs
 	}
@@ -123,7 +141,8 @@ func stageAll(ctx context.Context, name string, layers []Layer, blobs []blob, si
 	// Cached layers are reported before any fetch starts, so progress shows
 	// them at once rather than when a fetch slot frees up.
 	for i, l := range layers {
-		if missing[i] = !sink.HasLayer(l.ChainID); !missing[i] {
+		// A layer unpacked before den kept blobs is fetched again, once.
+		if missing[i] = !sink.HasLayer(l.ChainID) || src.blobs != nil && !src.blobs.Has(l.Digest); !missing[i] {
 			emit(Event{Kind: LayerCached, Layer: short(l.Digest), Index: i, Count: len(layers), Total: l.Size})
 		}
 	}
@@ -137,7 +156,7 @@ func stageAll(ctx context.Context, name string, layers []Layer, blobs []blob, si
 			if gctx.Err() != nil {
 				return nil // another layer failed or the user interrupted; nothing to add
 			}
-			st, err := fetch(gctx, l, blobs[i], sink, emit)
+			st, err := fetch(gctx, l, blobs[i], src.blobs, sink, emit)
 			if err != nil {
 				return fmt.Errorf("%s: layer %d/%d %s: %w", name, i+1, len(layers), short(l.Digest), err)
 			}
@@ -172,10 +191,18 @@ func commitAll(name string, staged []Staged, fetchErr error) error {
 	return err
 }
 
-func fetch(ctx context.Context, l Layer, b blob, sink Sink, emit func(Event)) (Staged, error) {
+func fetch(ctx context.Context, l Layer, b blob, keep *Blobs, sink Sink, emit func(Event)) (_ Staged, err error) {
 	rc, err := b.open()
 	if err != nil {
 		return nil, err
+	}
+	if keep != nil {
+		w, _ := keep.create() // best effort: without it push re-fetches
+		t := &teeBlob{rc: rc, w: w}
+		rc = t
+		ok := false
+		defer func() { t.keep(keep, l.Digest, ok) }()
+		defer func() { ok = err == nil }()
 	}
 	// Closing the body ends a read blocked on the network at Ctrl-C.
 	stop := context.AfterFunc(ctx, func() { rc.Close() })
@@ -239,4 +266,18 @@ func short(d string) string {
 		return d[i : i+12]
 	}
 	return d
+}
+
+// keepDocs stores the config and manifest in the content store.
+func (s *source) keepDocs(cfg []byte) error {
+	if s.blobs == nil {
+		return nil
+	}
+	if err := s.blobs.Put("sha256:"+s.id, cfg); err != nil {
+		return err
+	}
+	if s.manifest != nil {
+		return s.blobs.putManifest(s.id, s.manifest)
+	}
+	return nil
 }

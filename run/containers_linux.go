@@ -41,6 +41,14 @@ func (c *child) rm(args json.RawMessage) (any, error) {
 // eachContainer applies fn to each named container and prints the names
 // it succeeded for, as docker does.
 func (c *child) eachContainer(names []string, fn func(string, *overlay.Container, records.Record) error) error {
+	return c.forContainers(names, fn, true)
+}
+
+func (c *child) eachContainerQuiet(names []string, fn func(string, *overlay.Container, records.Record) error) error {
+	return c.forContainers(names, fn, false)
+}
+
+func (c *child) forContainers(names []string, fn func(string, *overlay.Container, records.Record) error, print bool) error {
 	st, err := c.open()
 	if err != nil {
 		return err
@@ -55,7 +63,9 @@ func (c *child) eachContainer(names []string, fn func(string, *overlay.Container
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Println(n)
+		if print {
+			fmt.Println(n)
+		}
 	}
 	return errors.Join(errs...)
 }

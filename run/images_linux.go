@@ -101,7 +101,7 @@ func imageDigest(img *pull.Image) string {
 }
 
 func (c *child) pullOne(st *overlay.Store, r pull.Ref, plat pull.Platform, o PullOptions) (*pull.Image, error) {
-	po := pull.Options{Platform: plat, Jobs: o.Jobs}
+	po := pull.Options{Platform: plat, Jobs: o.Jobs, Blobs: c.blobs(), Warn: func(m string) { c.g.warnf("%s", m) }}
 	if o.Report {
 		po.Progress = c.progress
 	}
@@ -127,10 +127,16 @@ type loadArgs struct {
 	Opts PullOptions `json:"opts"`
 }
 
-// Load stores the images of an archive or OCI layout.
+// Load stores the images of an archive or OCI layout; path "" reads
+// the archive from stdin.
 func Load(g *Global, path string, o PullOptions) error {
 	if path == "" {
-		return fmt.Errorf("den load needs an archive: den load -i FILE")
+		tmp, err := stdinToFile()
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp)
+		path = tmp
 	}
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("loading %s: %w", path, err)
@@ -156,7 +162,7 @@ func (c *child) load(args json.RawMessage) (any, error) {
 		return nil, err
 	}
 	plat, _ := pull.ParsePlatform(a.Opts.Platform)
-	po := pull.Options{Platform: plat, Jobs: a.Opts.Jobs}
+	po := pull.Options{Platform: plat, Jobs: a.Opts.Jobs, Blobs: c.blobs()}
 	if a.Opts.Report {
 		po.Progress = c.progress
 	}
@@ -257,48 +263,56 @@ func (c *child) rmi(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
+	var gone []string
+	var errList []error
 	for _, ref := range a.Refs {
-		if err := c.removeImage(st, ref, a.Force); err != nil {
-			errs = append(errs, err)
+		id, err := c.removeImage(st, ref, a.Force)
+		if err != nil {
+			errList = append(errList, err)
+		} else if id != "" {
+			gone = append(gone, id)
 		}
 	}
-	return nil, errors.Join(errs...)
+	if err := c.sweep(st, gone); err != nil {
+		errList = append(errList, err)
+	}
+	return nil, errors.Join(errList...)
 }
 
-func (c *child) removeImage(st *overlay.Store, ref string, force bool) error {
+// removeImage removes or untags; it returns the id of a removed image.
+func (c *child) removeImage(st *overlay.Store, ref string, force bool) (string, error) {
 	im, err := findImage(st, ref)
 	if err != nil {
-		return err
+		return "", err
 	}
 	full := pull.Normalize(ref)
 	if len(im.Names) > 1 && slices.Contains(im.Names, full) {
 		if _, err := st.Untag(im.ID, full); err != nil {
-			return err
+			return "", err
 		}
 		fmt.Printf("Untagged: %s\n", full)
-		return nil
+		return "", nil
 	}
 	users, err := st.ImageUsers(im.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(users) > 0 && !force {
-		return fmt.Errorf("%s: image is in use by container %s; remove the container first (den rm) or use den rmi -f", ref, users[0].ID[:12])
+		return "", fmt.Errorf("%s: image is in use by container %s; remove the container first (den rm) or use den rmi -f", ref, users[0].ID[:12])
 	}
 	for _, u := range users {
 		if err := c.removeContainer(&u); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if err := st.RemoveImage(im.ID); err != nil {
-		return err
+		return "", err
 	}
 	for _, n := range im.Names {
 		fmt.Printf("Untagged: %s\n", n)
 	}
 	fmt.Printf("Deleted: sha256:%s\n", im.ID)
-	return nil
+	return im.ID, nil
 }
 
 // InspectImage returns the image's OCI config, indented.

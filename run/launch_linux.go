@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/run/ctl"
@@ -13,6 +16,10 @@ import (
 	"github.com/denproject/den/run/records"
 	"github.com/denproject/den/run/spec"
 )
+
+// socketName, in the container's run directory, is the init's listening
+// socket, which den exec dials.
+const socketName = "ctl.sock"
 
 // launch starts the container's init in new pid, mount, uts and ipc
 // namespaces (and net, unless --network host), configures it over its
@@ -31,14 +38,25 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if sp.Detach {
-		log, err := openLog(st, id)
-		if err != nil {
-			return 125, err
-		}
-		defer log.Close()
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, log, log
+		// The init keeps the command's output in the log.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	}
-	cmd.ExtraFiles = []*os.File{remote} // ctl.FD
+	dir, err := st.RunDir(id)
+	if err != nil {
+		return 125, err
+	}
+	ln, err := ctl.Listen(filepath.Join(dir, socketName))
+	if err != nil {
+		return 125, err
+	}
+	defer ln.Close()
+	logDir, err := containerDir(st, id)
+	if err != nil {
+		return 125, err
+	}
+	defer logDir.Close()
+	cmd.ExtraFiles = []*os.File{remote, ln, logDir} // ctl.FD, ctl.ListenFD, ctl.LogFD
+	ic.Log = sp.Log
 	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
 	if ic.NewNet {
 		flags |= syscall.CLONE_NEWNET
@@ -50,6 +68,8 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	defer runtime.UnlockOSThread()
 	err = cmd.Start()
 	remote.Close()
+	ln.Close()
+	logDir.Close()
 	c.g.debugf("init started")
 	if err != nil {
 		return 125, fmt.Errorf("starting the container init: %w", err)
@@ -58,9 +78,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	c.init, c.toInit = cmd.Process, conn
 	c.mu.Unlock()
 	// For den stop and den kill, from other shells.
-	if dir, err := st.RunDir(id); err == nil {
-		_ = records.WriteInitPid(dir, cmd.Process.Pid)
-	}
+	_ = records.WriteInitPid(dir, cmd.Process.Pid)
 	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid)
 	if network != nil {
 		defer network.Stop()
@@ -110,4 +128,18 @@ func (c *child) relayInit(conn *ctl.Conn, id string) *codedError {
 			f.Close()
 		}
 	}
+}
+
+// containerDir opens the container's directory for the init, which keeps
+// the log there.
+func containerDir(st *overlay.Store, id string) (*os.File, error) {
+	dir, err := st.Dir(id)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening the container's directory: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "container-dir"), nil
 }

@@ -4,34 +4,35 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
-	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/run/records"
 )
 
+// LogsOptions are den logs' flags: Tail < 0 means every line; zero
+// times mean no bound.
+type LogsOptions struct {
+	Follow     bool      `json:"follow,omitempty"`
+	Tail       int       `json:"tail"`
+	Since      time.Time `json:"since,omitzero"`
+	Until      time.Time `json:"until,omitzero"`
+	Timestamps bool      `json:"timestamps,omitempty"`
+}
+
 type logsArgs struct {
-	Name   string `json:"name"`
-	Follow bool   `json:"follow,omitempty"`
+	Name string      `json:"name"`
+	Opts LogsOptions `json:"opts"`
 }
 
-// Logs is `den logs`: what a detached container wrote (stdout and stderr
-// together, in order); with follow, until the container stops.
-func Logs(g *Global, name string, follow bool) error {
-	return g.call("logs", logsArgs{Name: name, Follow: follow}, nil, hooks{})
-}
-
-// logFile is where a detached container's output goes.
-func logFile(st *overlay.Store, id string) (string, error) {
-	dir, err := st.Dir(id)
-	if err != nil {
-		return "", err
-	}
-	return dir + "/ctr.log", nil
+// Logs is `den logs`: what the container wrote, stdout on den's stdout
+// and stderr on den's stderr; with Follow, until the container stops.
+func Logs(g *Global, name string, o LogsOptions) error {
+	return g.call("logs", logsArgs{Name: name, Opts: o}, nil, hooks{})
 }
 
 func (c *child) logs(args json.RawMessage) (any, error) {
@@ -47,32 +48,22 @@ func (c *child) logs(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	path, err := logFile(st, ctr.ID)
+	dir, err := st.Dir(ctr.ID)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s has no logs: den keeps the output of containers started with -d", a.Name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	for {
-		if _, err := io.Copy(os.Stdout, f); err != nil {
-			return nil, err
+	rec := records.Decode(ctr.Metadata)
+	if _, err := os.Stat(filepath.Join(dir, pid1.LogName)); err != nil {
+		if rec.Spec != nil && rec.Spec.Rm {
+			return nil, fmt.Errorf("%s keeps no logs: it was started with --rm", a.Name)
 		}
-		if !a.Follow || c.ctx.Err() != nil {
-			return nil, nil
-		}
+		return nil, fmt.Errorf("%s has no logs (started with --log-driver none, or by an older den)", a.Name)
+	}
+	running := func() bool {
 		now, err := st.FindContainer(ctr.ID)
-		if err != nil || records.Decode(now.Metadata).State != records.Running {
-			_, err := io.Copy(os.Stdout, f) // what came before the end
-			return nil, err
-		}
-		time.Sleep(100 * time.Millisecond)
+		return err == nil && records.Decode(now.Metadata).State == records.Running
 	}
+	return nil, followLogs(c.ctx, dir, a.Opts, running, logOutput{os.Stdout, os.Stderr})
 }
 
 // Unshare runs a host command inside den's user namespace, where the

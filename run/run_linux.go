@@ -31,13 +31,23 @@ func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
 		h.tty = func(master *os.File) { t.attach(master, sp.Interactive) }
 		defer t.drain()
 	}
-	if sp.Detach {
-		h.started = func(id string) bool {
-			fmt.Println(id)
-			return true
+	var cidErr error
+	h.started = func(id string) bool {
+		if sp.CIDFile != "" {
+			cidErr = os.WriteFile(sp.CIDFile, []byte(id), 0o644)
 		}
+		if sp.Detach {
+			fmt.Println(id)
+		}
+		return sp.Detach
 	}
-	return g.call("run", runArgs{Spec: sp, Report: progress != nil}, nil, h)
+	if err := g.call("run", runArgs{Spec: sp, Report: progress != nil}, nil, h); err != nil {
+		return err
+	}
+	if cidErr != nil {
+		return fmt.Errorf("--cidfile: %w", cidErr)
+	}
+	return nil
 }
 
 func (c *child) run(raw json.RawMessage) (any, error) {
@@ -45,33 +55,53 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 	if err != nil || a.Spec == nil {
 		return nil, fmt.Errorf("den run: no spec (%v)", err)
 	}
-	sp := a.Spec
 	st, err := c.open()
 	if err != nil {
 		return nil, err
 	}
 	c.g.debugf("store open")
-	imageID, cfg, err := c.imageForRun(st, sp, a.Report)
+	ctr, rec, cfg, err := c.create(st, a.Spec, a.Report, records.Running)
 	if err != nil {
 		return nil, err
+	}
+	return c.runCreated(st, ctr, rec, cfg, a.Spec, true)
+}
+
+// create makes the container's layer and record, in state (Running for
+// den run, which starts it at once; Created for den create).
+func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state records.State) (*overlay.Container, *records.Record, v1.Config, error) {
+	imageID, cfg, err := c.imageForRun(st, sp, report)
+	if err != nil {
+		return nil, nil, cfg, err
 	}
 	argv, err := command(cfg, sp)
 	if err != nil {
-		return nil, err
+		return nil, nil, cfg, err
 	}
 	now := time.Now()
-	rec := &records.Record{Image: sp.Image, Args: argv, Created: now, StartedAt: now, State: records.Running,
-		Pid: os.Getpid(), Spec: sp, Ports: sp.Network.Ports}
+	rec := &records.Record{Image: sp.Image, Args: argv, Created: now, State: state, Spec: sp, Ports: sp.Network.Ports}
+	if state == records.Running {
+		rec.StartedAt, rec.Pid = now, os.Getpid()
+	}
 	ctr, err := st.CreateContainer(sp.Name, imageID, rec.Encode(), sp.Rm)
 	if err != nil {
-		return nil, err
+		return nil, nil, cfg, err
 	}
 	c.g.debugf("container %s created", ctr.ID[:12])
-	code, err := c.start(st, ctr.ID, cfg, argv, sp, rec)
+	return ctr, rec, cfg, nil
+}
+
+// runCreated runs a created (or stopped) container until its command
+// exits, then records the exit or, with --rm, removes it. A new container
+// den failed to start is not kept, --rm or not.
+func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *records.Record, cfg v1.Config, sp *spec.Spec, fresh bool) (any, error) {
+	code, err := c.start(st, ctr.ID, cfg, rec.Args, sp, rec)
 	c.g.debugf("container exited with %d", code)
 	defer c.g.debugf("cleaned up")
-	if sp.Rm || err != nil {
-		// A container den failed to start is not kept, --rm or not.
+	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
+		c.recordRemovedExit(ctr.ID, code)
+	}
+	if sp.Rm || err != nil && fresh {
 		if rmErr := c.removeContainer(ctr); rmErr != nil && err == nil {
 			err = rmErr
 		}
@@ -79,6 +109,9 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 		// The mount went with the namespace; the store's count must follow.
 		_ = st.Unmount(ctr.ID)
 		rec.State, rec.ExitCode, rec.Pid, rec.FinishedAt = records.Exited, code, 0, time.Now()
+		if err != nil {
+			rec.ExitCode = 125
+		}
 		_ = st.SetMetadata(ctr.ID, rec.Encode())
 	}
 	if err != nil {

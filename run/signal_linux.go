@@ -1,10 +1,13 @@
 package run
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/sys/signal"
 	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/overlay"
@@ -38,15 +41,21 @@ func (c *child) kill(args json.RawMessage) (any, error) {
 }
 
 type stopArgs struct {
-	Names   []string      `json:"names"`
-	Timeout time.Duration `json:"timeout"`
+	Names []string `json:"names"`
+	// Timeout overrides the container's --stop-timeout; Signal its
+	// --stop-signal and the image's StopSignal.
+	Timeout *time.Duration `json:"timeout,omitempty"`
+	Signal  string         `json:"signal,omitempty"`
+	Quiet   bool           `json:"quiet,omitempty"` // den restart prints names once
 }
 
-// Stop is `den stop`: SIGTERM, then SIGKILL after timeout, and waits for
-// the den that runs the container to finish (and clean up). A stopped
-// container is not an error, as with docker.
-func Stop(g *Global, names []string, timeout time.Duration) error {
-	return g.call("stop", stopArgs{Names: names, Timeout: timeout}, nil, hooks{})
+// Stop is `den stop`: the container's stop signal (--stop-signal, else
+// the image's StopSignal, else SIGTERM), then SIGKILL after its stop
+// timeout, and waits for the den that runs the container to finish (and
+// clean up). A stopped container is not an error, as with docker. A nil
+// timeout or empty signal leaves the container's own.
+func Stop(g *Global, names []string, timeout *time.Duration, sig string) error {
+	return g.call("stop", stopArgs{Names: names, Timeout: timeout, Signal: sig}, nil, hooks{})
 }
 
 func (c *child) stop(args json.RawMessage) (any, error) {
@@ -54,14 +63,22 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.eachContainer(a.Names, func(n string, ctr *overlay.Container, r records.Record) error {
+	each := c.eachContainer
+	if a.Quiet {
+		each = c.eachContainerQuiet
+	}
+	return nil, each(a.Names, func(n string, ctr *overlay.Container, r records.Record) error {
 		if r.State != records.Running {
 			return nil
 		}
-		if err := c.signalInit(n, ctr.ID, r.Pid, unix.SIGTERM); err != nil {
+		sig, timeout := c.stopSettings(ctr, &r, a)
+		if err := c.signalInit(n, ctr.ID, r.Pid, sig); err != nil {
 			return err
 		}
-		if records.WaitGone(r.Pid, a.Timeout) {
+		if timeout < 0 {
+			timeout = 100 * 365 * 24 * time.Hour
+		}
+		if records.WaitGone(r.Pid, timeout) {
 			return nil
 		}
 		// The init may have ended meanwhile; only the outcome counts.
@@ -71,6 +88,36 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 		}
 		return nil
 	})
+}
+
+// stopSettings picks the signal and the grace period of den stop.
+func (c *child) stopSettings(ctr *overlay.Container, r *records.Record, a stopArgs) (unix.Signal, time.Duration) {
+	name, timeout := a.Signal, 10*time.Second
+	if r.Spec != nil {
+		if name == "" {
+			name = r.Spec.StopSignal
+		}
+		if r.Spec.StopTimeout != nil {
+			timeout = time.Duration(*r.Spec.StopTimeout) * time.Second
+		}
+	}
+	if a.Timeout != nil {
+		timeout = *a.Timeout
+	}
+	if name == "" {
+		if raw, err := c.store.ImageConfig(ctr.ImageID); err == nil {
+			if cfg, err := v1.ParseConfigFile(bytes.NewReader(raw)); err == nil {
+				name = cfg.Config.StopSignal
+			}
+		}
+	}
+	sig := unix.SIGTERM
+	if name != "" {
+		if s, err := signal.ParseSignal(name); err == nil && s != 0 {
+			sig = s
+		}
+	}
+	return sig, timeout
 }
 
 // signalInit signals the container's init, whose pid the den that runs

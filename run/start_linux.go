@@ -1,9 +1,7 @@
 package run
 
 import (
-	"fmt"
 	"io"
-	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
@@ -62,12 +60,12 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 // containerEnv is docker's: a PATH, the image's, HOSTNAME and HOME, TERM
 // with -t, then --env-file's and -e's.
 func containerEnv(cfg v1.Config, sp *spec.Spec, hostname, home string) []string {
-	env := spec.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, cfg.Env)
-	env = spec.MergeEnv(env, []string{"HOSTNAME=" + hostname, "HOME=" + home, "container=den"})
+	env := pid1.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, cfg.Env)
+	env = pid1.MergeEnv(env, []string{"HOSTNAME=" + hostname, "HOME=" + home, "container=den"})
 	if sp.Tty {
-		env = spec.MergeEnv(env, []string{"TERM=xterm"})
+		env = pid1.MergeEnv(env, []string{"TERM=xterm"})
 	}
-	return spec.MergeEnv(env, sp.Env)
+	return pid1.MergeEnv(env, sp.Env)
 }
 
 // configure starts the network while the init sets the container up:
@@ -152,17 +150,4 @@ func exited(pid int) <-chan struct{} {
 		close(ch)
 	}()
 	return ch
-}
-
-// openLog opens a detached container's log, its stdout and stderr.
-func openLog(st *overlay.Store, id string) (*os.File, error) {
-	path, err := logFile(st, id)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening the container's log: %w", err)
-	}
-	return f, nil
 }

@@ -41,6 +41,9 @@ type Config struct {
 	PortForwarder map[string]string `json:"portForwarder,omitempty"`
 	// TTYGroup says whether gid 5 (tty) exists in the namespace.
 	TTYGroup bool `json:"ttyGroup,omitempty"`
+	// Log, when set, keeps the command's stdout and stderr in the log, in
+	// the directory den hands the init at ctl.LogFD.
+	Log *Log `json:"log,omitempty"`
 	Sandbox
 }
 

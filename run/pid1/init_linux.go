@@ -30,13 +30,15 @@ func Main() int {
 		return p.fail(125, fmt.Errorf("reading the container config: %w", err))
 	}
 	stamp("config read")
-	proc, code, err := p.start(&c, notified)
+	proc, drain, code, err := p.start(&c, notified)
 	if err != nil {
 		return p.fail(code, err)
 	}
 	stamp("command started")
+	go serveExec(os.NewFile(ctl.ListenFD, "ctl-listen"), &c)
 	_ = p.conn.Send(ctl.Started, nil)
 	code = reap(proc.Pid, sigs)
+	drain()
 	stamp("command exited")
 	return code
 }
@@ -65,52 +67,68 @@ func (p *initProc) wait(t ctl.Type) error {
 
 // start sets the container up and starts the command; on failure it
 // returns docker's status for it.
-func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, int, error) {
+func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func(), int, error) {
 	if c.PortForwarder != nil {
 		go servePorts(c.PortForwarder)
 		// Its socket and pipe are paths on the host: it must reach them
 		// before pivot_root. den says NetworkReady once it has.
 		if err := p.wait(ctl.NetworkReady); err != nil {
-			return nil, 125, err
+			return nil, nil, 125, err
 		}
 	}
 	if err := unix.Sethostname([]byte(c.Hostname)); err != nil {
-		return nil, 125, fmt.Errorf("setting the hostname: %w", err)
+		return nil, nil, 125, fmt.Errorf("setting the hostname: %w", err)
 	}
 	if c.NewNet {
 		if err := loopbackUp(); err != nil {
-			return nil, 125, err
+			return nil, nil, 125, err
 		}
 	}
 	if err := setupRootfs(c); err != nil {
-		return nil, 125, err
+		return nil, nil, 125, err
 	}
 	stamp("rootfs ready")
 	if err := workdir(c.Cwd); err != nil {
-		return nil, 125, err
+		return nil, nil, 125, err
 	}
 	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	drain := func() {}
+	if c.Log != nil && !c.Tty {
+		w, err := openLog(ctl.LogFD, *c.Log)
+		if err != nil {
+			return nil, nil, 125, err
+		}
+		out, errOut, wait, err := logStreams(w, os.Stdout, os.Stderr)
+		if err != nil {
+			return nil, nil, 125, err
+		}
+		defer out.Close()
+		defer errOut.Close()
+		stdio[1], stdio[2], drain = out, errOut, wait
+	}
 	if c.Tty {
 		slave, err := p.openTTY(c.UID)
 		if err != nil {
-			return nil, 125, err
+			return nil, nil, 125, err
 		}
 		defer slave.Close()
 		stdio = []*os.File{slave, slave, slave}
 	}
 	path, err := lookPath(c.Args[0], envPath(c.Env))
 	if err != nil {
-		return nil, exitCodeFor(err), err
+		return nil, nil, exitCodeFor(err), err
 	}
 	// The container was set up while the network came up.
 	if err := p.wait(ctl.NetworkReady); err != nil {
-		return nil, 125, err
+		return nil, nil, 125, err
 	}
 	stamp("network ready")
 	<-notified
 	if err := restrict(c); err != nil {
-		return nil, 125, err
+		return nil, nil, 125, err
 	}
+	children.Lock() // the reaper must know the command's pid first
+	defer children.Unlock()
 	proc, err := os.StartProcess(path, c.Args, &os.ProcAttr{
 		Dir:   c.Cwd,
 		Env:   c.Env,
@@ -122,9 +140,9 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, int,
 		},
 	})
 	if err != nil {
-		return nil, exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err)
+		return nil, nil, exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err)
 	}
-	return proc, 0, nil
+	return proc, drain, 0, nil
 }
 
 // forwarded are the signals passed on to the command, plus SIGCHLD for
@@ -133,25 +151,39 @@ var forwarded = append([]os.Signal{unix.SIGCHLD}, ctl.Signals...)
 
 // reap forwards signals to the command and reaps every child, orphans
 // included (init is their parent in the pid namespace), until the command
-// itself exits; its status becomes init's.
+// itself exits; its status becomes init's. den exec's processes get their
+// own status through children.
 func reap(pid int, sigs chan os.Signal) int {
 	for s := range sigs {
 		if s != unix.SIGCHLD {
 			_ = unix.Kill(pid, s.(syscall.Signal))
 			continue
 		}
-		for {
-			var ws unix.WaitStatus
-			got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-			if err != nil || got <= 0 {
-				break
-			}
-			if got == pid {
-				return ctl.ExitCode(syscall.WaitStatus(ws))
-			}
+		if code, done := reapAll(pid); done {
+			return code
 		}
 	}
 	return 125
+}
+
+// reapAll reaps every child that has ended; done once the command has.
+func reapAll(pid int) (code int, done bool) {
+	children.Lock()
+	defer children.Unlock()
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err != nil || got <= 0 {
+			return 0, false
+		}
+		if ch, ok := children.exits[got]; ok {
+			ch <- ctl.ExitCode(syscall.WaitStatus(ws))
+			delete(children.exits, got)
+		}
+		if got == pid {
+			return ctl.ExitCode(syscall.WaitStatus(ws)), true
+		}
+	}
 }
 
 // workdir enters the working directory, creating it when the image lacks

@@ -23,6 +23,7 @@ type State string
 
 // The states den records.
 const (
+	Created State = "created"
 	Running State = "running"
 	Exited  State = "exited"
 )
@@ -74,8 +75,11 @@ func (r *Record) Encode() string {
 
 // Status is docker's STATUS column.
 func (r *Record) Status() string {
-	if r.State == Running {
+	switch r.State {
+	case Running:
 		return "Up"
+	case Created:
+		return "Created"
 	}
 	return fmt.Sprintf("Exited (%d)", r.ExitCode)
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/moby/sys/signal"
+
 	"github.com/denproject/den/netns"
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/security"
@@ -41,7 +43,7 @@ func Build(f *Flags) (*Spec, error) {
 	if s.Pull, err = ParsePull(f.Pull); err != nil {
 		return nil, err
 	}
-	if s.Env, err = buildEnv(f.EnvFiles, f.Env); err != nil {
+	if s.Env, err = BuildEnv(f.EnvFiles, f.Env); err != nil {
 		return nil, err
 	}
 	for _, v := range f.Volumes {
@@ -63,10 +65,64 @@ func Build(f *Flags) (*Spec, error) {
 	if s.Sandbox, err = security.Resolve(f.Security); err != nil {
 		return nil, err
 	}
+	s.Security = f.Security
+	if err := buildLifecycle(f, s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-func buildEnv(files, env []string) ([]string, error) {
+// buildLifecycle reads what den logs, den stop and den ps use.
+func buildLifecycle(f *Flags, s *Spec) error {
+	log, err := ParseLog(f.LogDriver, f.LogOpts)
+	if err != nil {
+		return err
+	}
+	if !s.Rm {
+		s.Log = log
+	}
+	if f.StopSignal != "" {
+		if _, err := signal.ParseSignal(f.StopSignal); err != nil {
+			return fmt.Errorf("invalid --stop-signal %q: use a name such as TERM or a number", f.StopSignal)
+		}
+		s.StopSignal = f.StopSignal
+	}
+	if f.StopTimeoutSet {
+		if f.StopTimeout < -1 {
+			return fmt.Errorf("invalid --stop-timeout %d: use seconds, or -1 to wait for ever", f.StopTimeout)
+		}
+		t := f.StopTimeout
+		s.StopTimeout = &t
+	}
+	if f.CIDFile != "" {
+		if _, err := os.Stat(f.CIDFile); err == nil {
+			return fmt.Errorf("--cidfile %s already exists: remove it, or name another file", f.CIDFile)
+		}
+		s.CIDFile = f.CIDFile
+	}
+	var lines []string
+	for _, path := range f.LabelFiles {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("--label-file: %w", err)
+		}
+		lines = append(lines, ParseEnvFile(string(b))...)
+	}
+	for _, l := range append(lines, f.Labels...) {
+		k, v, err := ParseLabel(l)
+		if err != nil {
+			return err
+		}
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
+		}
+		s.Labels[k] = v
+	}
+	return nil
+}
+
+// BuildEnv reads --env-file files then -e entries, resolved as docker's client does.
+func BuildEnv(files, env []string) ([]string, error) {
 	var entries []string
 	for _, path := range files {
 		b, err := os.ReadFile(path)

@@ -5,29 +5,37 @@ import "github.com/denproject/den/run/security"
 // Flags are `den run`'s flags as the user typed them; Build turns them
 // into a Spec.
 type Flags struct {
-	Image         string
-	Args          []string
-	Entrypoint    string
-	EntrypointSet bool // --entrypoint given, perhaps as ""
-	Interactive   bool
-	Tty           bool
-	Rm            bool
-	Detach        bool
-	Name          string
-	Env           []string
-	EnvFiles      []string
-	Workdir       string
-	User          string
-	Hostname      string
-	Volumes       []string
-	Network       string
-	Publish       []string
-	AddHosts      []string
-	DNS           []string
-	DNSSearch     []string
-	DNSOptions    []string
-	Pull          string
-	Platform      string
-	Insecure      bool
-	Security      security.Flags
+	Image          string
+	Args           []string
+	Entrypoint     string
+	EntrypointSet  bool // --entrypoint given, perhaps as ""
+	Interactive    bool
+	Tty            bool
+	Rm             bool
+	Detach         bool
+	Name           string
+	Env            []string
+	EnvFiles       []string
+	Workdir        string
+	User           string
+	Hostname       string
+	Volumes        []string
+	Network        string
+	Publish        []string
+	AddHosts       []string
+	DNS            []string
+	DNSSearch      []string
+	DNSOptions     []string
+	Pull           string
+	Platform       string
+	Insecure       bool
+	Security       security.Flags
+	LogDriver      string
+	LogOpts        []string
+	StopSignal     string
+	StopTimeout    int
+	StopTimeoutSet bool
+	Labels         []string
+	LabelFiles     []string
+	CIDFile        string
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/docker/go-connections/nat"
+	units "github.com/docker/go-units"
 
 	"github.com/denproject/den/netns"
 	"github.com/denproject/den/run/pid1"
@@ -138,25 +139,52 @@ func ResolveEnv(entries []string, lookup func(string) (string, bool)) []string {
 	return out
 }
 
-// MergeEnv applies KEY=VALUE entries over base, in order: a key already in
-// base keeps its place.
-func MergeEnv(base []string, overrides []string) []string {
-	idx := map[string]int{}
-	out := append([]string{}, base...)
-	for i, e := range out {
-		k, _, _ := strings.Cut(e, "=")
-		idx[k] = i
+// ParseLog reads --log-driver and --log-opt: json-file (the default) with
+// max-size and max-file, or none.
+func ParseLog(driver string, opts []string) (*pid1.Log, error) {
+	switch driver {
+	case "", "json-file", "k8s-file":
+	case "none":
+		if len(opts) > 0 {
+			return nil, fmt.Errorf("--log-opt %q: the none log driver takes no options", opts[0])
+		}
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("invalid --log-driver %q: den keeps json-file logs, or none", driver)
 	}
-	for _, e := range overrides {
-		k, _, _ := strings.Cut(e, "=")
-		if i, ok := idx[k]; ok {
-			out[i] = e
-		} else {
-			idx[k] = len(out)
-			out = append(out, e)
+	l := &pid1.Log{}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "max-size":
+			n, err := units.FromHumanSize(v)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("invalid --log-opt %q: max-size takes a size such as 10m", o)
+			}
+			l.MaxSize = n
+		case "max-file":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("invalid --log-opt %q: max-file takes a number of files, 1 or more", o)
+			}
+			l.MaxFile = n
+		default:
+			return nil, fmt.Errorf("unknown --log-opt %q: den knows max-size and max-file", o)
 		}
 	}
-	return out
+	if l.MaxFile > 1 && l.MaxSize == 0 {
+		return nil, fmt.Errorf("--log-opt max-file needs max-size")
+	}
+	return l, nil
+}
+
+// ParseLabel reads --label KEY[=VALUE].
+func ParseLabel(s string) (string, string, error) {
+	k, v, _ := strings.Cut(s, "=")
+	if k == "" {
+		return "", "", fmt.Errorf("invalid --label %q: use KEY=VALUE", s)
+	}
+	return k, v, nil
 }
 
 func isHexString(s string) bool {

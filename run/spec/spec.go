@@ -6,6 +6,7 @@ package spec
 import (
 	"github.com/denproject/den/netns"
 	"github.com/denproject/den/run/pid1"
+	"github.com/denproject/den/run/security"
 )
 
 // Spec is everything den needs to create and start a container.
@@ -34,6 +35,20 @@ type Spec struct {
 	Insecure bool   `json:"insecure,omitempty"`
 
 	Sandbox pid1.Sandbox `json:"sandbox"`
+	// Security are the sandbox's flags as given: den start resolves them
+	// again (a record keeps no seccomp rules).
+	Security security.Flags `json:"security"`
+
+	// Log is the json-file log; nil with --log-driver none, and for --rm
+	// containers, which keep no logs.
+	Log *pid1.Log `json:"log,omitempty"`
+	// StopSignal and StopTimeout are what den stop uses; empty and nil:
+	// the image's StopSignal, else SIGTERM, and 10 seconds.
+	StopSignal  string            `json:"stopSignal,omitempty"`
+	StopTimeout *int              `json:"stopTimeout,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	// CIDFile gets the container's id once it exists.
+	CIDFile string `json:"cidfile,omitempty"`
 }
 
 // Network is the container's network: the backend (or host, none), the

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/moby/sys/signal"
@@ -12,7 +13,7 @@ import (
 )
 
 func init() {
-	register(groupContainers, newKill, newStop, newInspect, newLogs)
+	register(groupContainers, newKill, newStop, newLogs, newWait)
 	register(groupSystem, newPrune)
 }
 
@@ -36,55 +37,79 @@ func newKill(g *run.Global) *cobra.Command {
 
 func newStop(g *run.Global) *cobra.Command {
 	var seconds int
+	var sig string
 	cmd := &cobra.Command{
 		Use:   "stop [flags] CONTAINER [CONTAINER...]",
-		Short: "Stop running containers: SIGTERM, then SIGKILL after a grace period",
-		Args:  minArgs(1, "at least one container"),
+		Short: "Stop running containers: the stop signal, then SIGKILL after a grace period",
+		Example: `  den stop web
+  den stop -t 0 web db`,
+		Args: minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if seconds < 0 {
-				return fmt.Errorf("invalid --time %d: use 0 or more seconds", seconds)
+			var timeout *time.Duration
+			if cmd.Flags().Changed("time") {
+				if seconds < -1 {
+					return fmt.Errorf("invalid --time %d: use 0 or more seconds, or -1 to wait for ever", seconds)
+				}
+				d := time.Duration(seconds) * time.Second
+				timeout = &d
 			}
-			return run.Stop(g, args, time.Duration(seconds)*time.Second)
+			if sig != "" {
+				if _, err := parseSignal(sig); err != nil {
+					return err
+				}
+			}
+			return run.Stop(g, args, timeout, sig)
 		},
 	}
-	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "seconds to wait before SIGKILL")
+	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)")
+	cmd.Flags().StringVarP(&sig, "signal", "s", "", "signal to send first (default: the container's stop signal)")
 	return cmd
-}
-
-func newInspect(g *run.Global) *cobra.Command {
-	return &cobra.Command{
-		Use:   "inspect NAME|ID|IMAGE...",
-		Short: "Print containers (or images) as JSON",
-		Args:  minArgs(1, "at least one container or image"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := run.Inspect(g, args)
-			cmd.OutOrStdout().Write(b)
-			return err
-		},
-	}
-}
-
-// parseSignal reads docker's spellings: KILL, SIGKILL, kill, 9, RTMIN+3.
-func parseSignal(s string) (unix.Signal, error) {
-	sig, err := signal.ParseSignal(s)
-	if err != nil || sig == 0 {
-		return 0, fmt.Errorf("invalid signal %q: use a name such as TERM or KILL, or a number", s)
-	}
-	return sig, nil
 }
 
 func newLogs(g *run.Global) *cobra.Command {
-	var follow bool
+	var o run.LogsOptions
+	var tail, since, until string
 	cmd := &cobra.Command{
 		Use:   "logs [flags] CONTAINER",
-		Short: "Print the output of a container started with -d",
-		Args:  exactArgs(1, "one container"),
+		Short: "Print a container's output: stdout to stdout, stderr to stderr",
+		Example: `  den logs web
+  den logs -f --tail 50 web
+  den logs --since 10m -t web`,
+		Args: exactArgs(1, "one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run.Logs(g, args[0], follow)
+			var err error
+			if o.Tail, err = parseTail(tail); err != nil {
+				return err
+			}
+			now := time.Now()
+			if o.Since, err = run.ParseLogTime(since, now); err != nil {
+				return fmt.Errorf("--since: %w", err)
+			}
+			if o.Until, err = run.ParseLogTime(until, now); err != nil {
+				return fmt.Errorf("--until: %w", err)
+			}
+			return run.Logs(g, args[0], o)
 		},
 	}
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the container stops")
+	f := cmd.Flags()
+	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing until the container stops")
+	f.StringVarP(&tail, "tail", "n", "all", "print only the last N lines")
+	f.StringVar(&since, "since", "", "only lines since a time (2026-01-02T15:04:05Z), Unix seconds, or a duration back (10m)")
+	f.StringVar(&until, "until", "", "only lines until a time, Unix seconds, or a duration back")
+	f.BoolVarP(&o.Timestamps, "timestamps", "t", false, "prefix each line with its time")
 	return cmd
+}
+
+// parseTail reads --tail: all, or a number of lines.
+func parseTail(s string) (int, error) {
+	if s == "all" || s == "" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid --tail %q: use a number of lines (0 or more) or all", s)
+	}
+	return n, nil
 }
 
 func newPrune(g *run.Global) *cobra.Command {
@@ -99,4 +124,25 @@ func newPrune(g *run.Global) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also remove named images no container uses")
 	return cmd
+}
+
+// parseSignal reads docker's spellings: KILL, SIGKILL, kill, 9, RTMIN+3.
+func parseSignal(s string) (unix.Signal, error) {
+	sig, err := signal.ParseSignal(s)
+	if err != nil || sig == 0 {
+		return 0, fmt.Errorf("invalid signal %q: use a name such as TERM or KILL, or a number", s)
+	}
+	return sig, nil
+}
+
+func newWait(g *run.Global) *cobra.Command {
+	return &cobra.Command{
+		Use:     "wait CONTAINER [CONTAINER...]",
+		Short:   "Wait for containers to stop and print their exit codes",
+		Example: "  den wait web",
+		Args:    minArgs(1, "at least one container"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return run.Wait(g, args)
+		},
+	}
 }

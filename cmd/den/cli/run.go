@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +11,7 @@ import (
 )
 
 func init() {
-	register(groupContainers, newRun, newPs, newRm)
+	register(groupContainers, newRun, newRm)
 	register(groupSystem, newUnshare)
 }
 
@@ -28,6 +25,7 @@ func newRun(g *run.Global) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.Image, f.Args = args[0], args[1:]
 			f.EntrypointSet = cmd.Flags().Changed("entrypoint")
+			f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
 			sp, err := spec.Build(f)
 			if err != nil {
 				return err
@@ -81,38 +79,13 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f.BoolVar(&s.ReadOnly, "read-only", false, "mount the root filesystem read-only")
 	f.BoolVar(&s.ReadOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, mount tmpfs on /tmp, /run and /var/tmp")
 	f.StringArrayVar(&s.Tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
-}
-
-func newPs(g *run.Global) *cobra.Command {
-	var all bool
-	var format string
-	cmd := &cobra.Command{
-		Use:   "ps",
-		Short: "List containers",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			rows, err := run.Ps(g, all)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if format == "json" {
-				if rows == nil {
-					rows = []run.PsRow{}
-				}
-				return json.NewEncoder(out).Encode(rows)
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\n", r.ID[:12], r.Image, r.Command, ago(r.Created), r.Status, r.Name)
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "show stopped containers too")
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
-	return cmd
+	f.StringVar(&o.LogDriver, "log-driver", "json-file", "json-file (den logs) or none")
+	f.StringArrayVar(&o.LogOpts, "log-opt", nil, "json-file option: max-size=10m, max-file=3")
+	f.StringVar(&o.StopSignal, "stop-signal", "", "signal den stop sends first (default: the image's, else SIGTERM)")
+	f.IntVar(&o.StopTimeout, "stop-timeout", 10, "seconds den stop waits before SIGKILL (-1: for ever)")
+	f.StringArrayVarP(&o.Labels, "label", "l", nil, "set a label: KEY=VALUE")
+	f.StringArrayVar(&o.LabelFiles, "label-file", nil, "read labels from a file of KEY=VALUE lines")
+	f.StringVar(&o.CIDFile, "cidfile", "", "write the container's id to this file (which must not exist)")
 }
 
 func newRm(g *run.Global) *cobra.Command {
@@ -126,6 +99,9 @@ func newRm(g *run.Global) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
+	// den has no named volumes yet: a container's anonymous state goes
+	// with its layer, so -v has nothing more to remove.
+	cmd.Flags().BoolP("volumes", "v", false, "also remove the container's anonymous volumes")
 	return cmd
 }
 

@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/denproject/den/run"
+)
+
+func init() {
+	register(groupImages, newHistory, newImport)
+	register(groupContainers, newExport, newContainer)
+	register(groupSystem, newSystem)
+}
+
+func newHistory(g *run.Global) *cobra.Command {
+	var noTrunc, quiet bool
+	var format string
+	cmd := &cobra.Command{
+		Use:     "history [flags] IMAGE",
+		Short:   "Show how an image was built, newest layer first",
+		Example: "  den history busybox\n  den history --no-trunc --format json busybox",
+		Args:    exactArgs(1, "one image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rows, err := run.History(g, args[0])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case quiet:
+				for _, r := range rows {
+					if r.ID != "<missing>" && !noTrunc {
+						r.ID = r.ID[:12]
+					}
+					fmt.Fprintln(out, r.ID)
+				}
+				return nil
+			case format == "json":
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			case format != "table":
+				return &usageError{fmt.Errorf("unknown --format %q: use table or json", format)}
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(tw, "IMAGE\tCREATED\tCREATED BY\tSIZE\tCOMMENT")
+			for _, r := range rows {
+				id, by := r.ID, strings.ReplaceAll(r.CreatedBy, "\t", " ")
+				if !noTrunc {
+					if id != "<missing>" {
+						id = id[:12]
+					}
+					if len(by) > 45 {
+						by = by[:44] + "…"
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, ago(r.Created), by, size(r.Size), r.Comment)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not shorten ids and commands")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only image ids")
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+func newImport(g *run.Global) *cobra.Command {
+	var changes []string
+	cmd := &cobra.Command{
+		Use:   "import [flags] FILE|- [REPOSITORY[:TAG]]",
+		Short: "Make a one-layer image from a filesystem tar",
+		Long: `Make a one-layer image from a filesystem tar (plain or gzipped), read from
+FILE or from stdin with "-". Owners in the tar are the container's own uids.
+A tar with an entry that climbs out of the root (../) is refused.`,
+		Example: `  den export web | den import - web-snapshot:1
+  den import --change 'CMD ["/bin/sh"]' --change 'ENV LANG=C.UTF-8' rootfs.tar myos:1`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return &usageError{fmt.Errorf("requires a file (or -) and at most one name")}
+			}
+			return nil
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			ref := ""
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			return run.Import(g, args[0], ref, changes)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&changes, "change", "c", nil, "apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER")
+	return cmd
+}
+
+func newExport(g *run.Global) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:     "export [flags] CONTAINER",
+		Short:   "Write a container's filesystem as a tar",
+		Example: "  den export -o web.tar web\n  den export web | tar -tv | head",
+		Args:    exactArgs(1, "one container"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return run.Export(g, args[0], output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+// confirm asks docker's question unless force; no terminal answer is no.
+func confirm(force bool, what string) bool {
+	if force {
+		return true
+	}
+	fmt.Fprintf(os.Stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes"
+}
+
+func newImagePrune(g *run.Global) *cobra.Command {
+	var all, force bool
+	cmd := &cobra.Command{
+		Use:     "prune [flags]",
+		Short:   "Remove unused images (unnamed ones; -a: every image no container uses)",
+		Example: "  den image prune -f\n  den image prune -a -f",
+		Args:    cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			what := "all dangling images"
+			if all {
+				what = "all images without at least one container associated to them"
+			}
+			if !confirm(force, what) {
+				return nil
+			}
+			return run.PruneImages(g, all)
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask")
+	return cmd
+}
+
+func newContainerPrune(g *run.Global) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:     "prune [flags]",
+		Short:   "Remove every stopped container",
+		Example: "  den container prune -f",
+		Args:    cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if !confirm(force, "all stopped containers") {
+				return nil
+			}
+			return run.PruneContainers(g)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask")
+	return cmd
+}
+
+func newContainer(g *run.Global) *cobra.Command {
+	c := &cobra.Command{Use: "container", Short: "Manage containers"}
+	c.AddCommand(newContainerPrune(g), newExport(g))
+	return c
+}
+
+func newSystem(g *run.Global) *cobra.Command {
+	sys := &cobra.Command{Use: "system", Short: "Manage den's store"}
+	var all, force bool
+	prune := &cobra.Command{
+		Use:     "prune [flags]",
+		Short:   "Remove stopped containers and unused images",
+		Example: "  den system prune -f\n  den system prune -a -f",
+		Args:    cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			what := "all stopped containers and all dangling images"
+			if all {
+				what = "all stopped containers and all images without at least one container associated to them"
+			}
+			if !confirm(force, what) {
+				return nil
+			}
+			if err := run.PruneContainers(g); err != nil {
+				return err
+			}
+			return run.PruneImages(g, all)
+		},
+	}
+	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses")
+	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask")
+	df := &cobra.Command{
+		Use:     "df",
+		Short:   "Show the disk space den's store uses",
+		Example: "  den system df",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rows, err := run.DiskUsage(g)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
+			fmt.Fprintln(tw, "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", r.Type, r.Total, r.Active, size(r.Size), size(r.Reclaimable))
+			}
+			return tw.Flush()
+		},
+	}
+	sys.AddCommand(prune, df)
+	return sys
+}

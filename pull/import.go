@@ -1,0 +1,162 @@
+package pull
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// CheckImportTar refuses a filesystem tar with an entry that climbs out
+// of the root ("../x", "a/../../x") or a hard link that does.
+func CheckImportTar(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := decompress(f)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(r)
+	for n := 0; ; n++ {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			if n == 0 {
+				return fmt.Errorf("the archive is empty or not a tar")
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not a tar archive: %v", err)
+		}
+		if climbs(h.Name) || h.Typeflag == tar.TypeLink && climbs(h.Linkname) {
+			return fmt.Errorf("entry %q reaches outside the root (..); refusing the archive", h.Name)
+		}
+	}
+}
+
+func climbs(n string) bool {
+	c := path.Clean(strings.TrimLeft(n, "/"))
+	return c == ".." || strings.HasPrefix(c, "../")
+}
+
+// decompress lets import take a gzipped tar as docker does.
+func decompress(f *os.File) (io.Reader, error) {
+	var magic [2]byte
+	if n, _ := f.Read(magic[:]); n == 2 && magic == [2]byte{0x1f, 0x8b} {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		l, err := tarball.LayerFromFile(f.Name())
+		if err != nil {
+			return nil, err
+		}
+		return l.Uncompressed()
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return f, err
+}
+
+// ImportArchive makes a one-layer image from a filesystem tar (plain or
+// gzipped) with the --change instructions applied, and writes it as a
+// docker archive at out, ready for Load.
+func ImportArchive(src, out, ref string, changes []string) error {
+	cfg := v1.Config{}
+	for _, ch := range changes {
+		if err := applyChange(&cfg, ch); err != nil {
+			return err
+		}
+	}
+	if !slices.ContainsFunc(cfg.Env, func(e string) bool { return strings.HasPrefix(e, "PATH=") }) {
+		cfg.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, cfg.Env...)
+	}
+	layer, err := tarball.LayerFromFile(src, tarball.WithMediaType(types.DockerLayer))
+	if err != nil {
+		return err
+	}
+	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer, History: v1.History{
+		Created: v1.Time{Time: time.Now().UTC()}, CreatedBy: "den import", Comment: "Imported from " + src}})
+	if err != nil {
+		return err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	cf = cf.DeepCopy()
+	cf.Config, cf.Created = cfg, v1.Time{Time: time.Now().UTC()}
+	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		return err
+	}
+	var r name.Reference
+	if ref != "" {
+		if r, err = name.NewTag(ref); err != nil {
+			return fmt.Errorf("invalid reference %q: %v", ref, err)
+		}
+	} else {
+		d, err := img.Digest()
+		if err != nil {
+			return err
+		}
+		r, _ = name.NewDigest("den.invalid/imported@" + d.String())
+	}
+	return tarball.MultiRefWriteToFile(out, map[name.Reference]v1.Image{r: img})
+}
+
+// applyChange is one Dockerfile instruction of --change: CMD, ENTRYPOINT
+// (JSON or shell form), ENV, WORKDIR, USER.
+func applyChange(c *v1.Config, ch string) error {
+	instr, arg, _ := strings.Cut(strings.TrimSpace(ch), " ")
+	arg = strings.TrimSpace(arg)
+	switch strings.ToUpper(instr) {
+	case "CMD":
+		c.Cmd = command(arg)
+	case "ENTRYPOINT":
+		c.Entrypoint = command(arg)
+	case "ENV":
+		k, v, ok := strings.Cut(arg, "=")
+		if !ok {
+			k, v, ok = strings.Cut(arg, " ")
+		}
+		if !ok || k == "" {
+			return fmt.Errorf("--change %q: ENV needs NAME=VALUE", ch)
+		}
+		c.Env = append(c.Env, k+"="+strings.Trim(strings.TrimSpace(v), `"`))
+	case "WORKDIR":
+		if !path.IsAbs(arg) {
+			return fmt.Errorf("--change %q: WORKDIR needs an absolute path", ch)
+		}
+		c.WorkingDir = arg
+	case "USER":
+		c.User = arg
+	default:
+		return fmt.Errorf("--change %q: den import takes CMD, ENTRYPOINT, ENV, WORKDIR and USER", ch)
+	}
+	return nil
+}
+
+// command reads the JSON form ["a","b"], else the shell form.
+func command(arg string) []string {
+	var v []string
+	if strings.HasPrefix(arg, "[") && json.Unmarshal([]byte(arg), &v) == nil {
+		return v
+	}
+	return []string{"/bin/sh", "-c", arg}
+}

@@ -1,0 +1,53 @@
+package run
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/denproject/den/overlay"
+)
+
+// sweep drops the kept blobs no stored image uses any more; those of the
+// images in gone at once.
+func (c *child) sweep(st *overlay.Store, gone []string) error {
+	imgs, err := st.Images()
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(imgs))
+	for _, im := range imgs {
+		ids = append(ids, im.ID)
+	}
+	if err := c.blobs().Sweep(ids, gone); err != nil {
+		return fmt.Errorf("deleting unused blobs: %w", err)
+	}
+	return nil
+}
+
+// stdinToFile copies an archive piped to den into a temporary file: the
+// archive readers need to seek.
+func stdinToFile() (string, error) {
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		return "", fmt.Errorf("den load needs an archive: den load -i FILE, or pipe one in (den load < FILE)")
+	}
+	f, err := os.CreateTemp("", "den-load-*.tar")
+	if err != nil {
+		return "", err
+	}
+	n, err := io.Copy(f, os.Stdin)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n == 0 {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("den load: stdin is empty; pipe an archive in (den load < FILE) or use -i FILE")
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("reading the archive from stdin: %w", err)
+	}
+	return f.Name(), nil
+}
