@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -102,27 +103,74 @@ func TestSeccompProfileFile(t *testing.T) {
 	if r.code == 0 {
 		t.Fatalf("a deny-all profile let the command run: %s", r)
 	}
-	os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644)
-	oneLineError(t, e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "true"), "defaultAction")
+	// An allow-by-default profile, as docker takes it: only mkdir refused.
+	os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`), 0o644)
+	if r := e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "sh", "-c", "unshare -U true && mkdir /x"); r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+		t.Errorf("allow-by-default profile: %s", r)
+	}
+	for _, bad := range []string{`{"defaultAction":"SCMP_ACT_DANCE"}`, `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]}`, `[`} {
+		os.WriteFile(prof, []byte(bad), 0o644)
+		oneLineError(t, e.den("run", "--rm", "--security-opt", "seccomp="+prof, ref, "true"), "profile.json")
+	}
 }
 
+// docker's masked and read-only paths (moby's daemon/pkg/oci defaults),
+// besides each CPU's thermal_throttle directory.
+var (
+	dockerMasked = []string{"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
+		"/sys/devices/virtual/powercap", "/sys/firmware"}
+	dockerReadonly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+// TestMaskedAndReadOnlyPaths checks docker's lists path by path: a masked
+// file reads empty, a masked directory lists nothing, each is a mount of
+// its own; a read-only path is a read-only mount and refuses writes.
 func TestMaskedAndReadOnlyPaths(t *testing.T) {
 	e, ref := pulled(t)
-	r := e.ok("run", "--rm", ref, "sh", "-c",
-		`for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do [ -e $f ] || continue; n=$(cat $f 2>/dev/null | wc -c); echo "$f $n"; done
-		 ls /proc/acpi 2>/dev/null | wc -l; ls /sys/firmware | wc -l
-		 echo b > /proc/sysrq-trigger 2>/dev/null && echo sysrq-written
-		 echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo procsys-written; true`)
+	throttle, _ := filepath.Glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle")
+	masked := append(append([]string{}, dockerMasked...), throttle...)
+	script := `mopts() { awk -v p="$1" '$5==p {o=$6} END {print o}' /proc/self/mountinfo; }
+		for p in ` + strings.Join(masked, " ") + `; do
+			if [ -d $p ]; then echo "$p dir $(ls -A $p | wc -l) $(mopts $p)"
+			elif [ -e $p ]; then echo "$p file $(cat $p 2>/dev/null | wc -c) $(mopts $p)"
+			else echo "$p absent"; fi
+		done
+		for p in ` + strings.Join(dockerReadonly, " ") + `; do [ -e $p ] && echo "$p ro $(mopts $p)" || echo "$p absent"; done
+		echo 1 > /proc/sys/kernel/panic && echo "/proc/sys written"
+		echo b > /proc/sysrq-trigger && echo "/proc/sysrq-trigger written"; true`
+	r := e.ok("run", "--rm", ref, "sh", "-c", script)
+	seen := map[string]bool{}
+	present := 0
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		if strings.HasPrefix(line, "/proc/") && !strings.HasSuffix(line, " 0") {
-			t.Errorf("masked path readable: %s", line)
+		f := strings.Fields(line)
+		seen[f[0]] = true
+		switch {
+		case strings.HasSuffix(line, "written"):
+			t.Errorf("a read-only path was written: %s", line)
+		case f[1] == "absent":
+			t.Logf("%s: not on this kernel", f[0])
+		case f[1] == "ro":
+			if len(f) < 3 || !strings.HasPrefix(f[2], "ro,") && f[2] != "ro" {
+				t.Errorf("%s is not a read-only mount: %q", f[0], line)
+			}
+		case len(f) < 4 || f[2] != "0" || f[3] == "":
+			t.Errorf("%s is not masked (entries or bytes, mount options): %q", f[0], line)
+		default:
+			present++
 		}
-		if strings.Contains(line, "written") {
-			t.Errorf("read-only path writable: %s", line)
+	}
+	for _, p := range append(masked, dockerReadonly...) {
+		if !seen[p] {
+			t.Errorf("%s was not checked: %s", p, r)
 		}
-		if !strings.HasPrefix(line, "/proc/") && line != "0" && !strings.Contains(line, "written") {
-			t.Errorf("masked directory not empty: %q", line)
-		}
+	}
+	if present < 3 {
+		t.Errorf("only %d masked paths exist here; the check proves little: %s", present, r)
+	}
+	// Without masking the same paths have content: the check can fail.
+	if r := e.ok("run", "--rm", "--privileged", ref, "sh", "-c", "cat /proc/interrupts | wc -c"); strings.TrimSpace(r.stdout) == "0" {
+		t.Errorf("/proc/interrupts is empty even unmasked: %s", r)
 	}
 	r = e.den("run", "--rm", "--read-only", ref, "touch", "/newfile")
 	if r.code == 0 || !strings.Contains(r.stderr, "Read-only") {
@@ -309,4 +357,33 @@ func TestDecompressionBombIsRefused(t *testing.T) {
 		t.Fatalf("a refused image was stored: %v", rows)
 	}
 	e.ok("pull", "-q", ref) // the default limit is generous
+}
+
+// TestInitIsOutOfReach: the command cannot reach the init's descriptors
+// (the control socket to den among them), its root or its executable (den's
+// binary on the host) through /proc/1, as root or as another user.
+func TestInitIsOutOfReach(t *testing.T) {
+	e, ref := probeImage(t)
+	var paths []string
+	for fd := 0; fd < 12; fd++ {
+		paths = append(paths, fmt.Sprintf("/proc/1/fd/%d", fd))
+	}
+	paths = append(paths, "/proc/1/exe", "/proc/1/root/tmp/planted", "/proc/1/cwd/planted")
+	for _, user := range [][]string{nil, {"-u", "1000"}} {
+		for _, mode := range []string{"w", "c", "r"} {
+			args := append(append([]string{"run", "--rm"}, user...), ref, "/bin/probe", "open", mode)
+			r := e.ok(append(args, paths...)...)
+			for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+				f := strings.Fields(line)
+				if len(f) != 2 || f[1] == "ok" || f[1] == "ENOENT" && !strings.HasPrefix(f[0], "/proc/1/fd/") {
+					t.Errorf("%v open %s: %s", user, mode, line)
+				}
+			}
+		}
+	}
+	// The command itself stays dumpable (a debugger inside works) and its
+	// own /proc entries stay open to it.
+	if r := e.ok("run", "--rm", ref, "/bin/probe", "open", "r", "/proc/self/exe", "/proc/self/fd/0"); strings.Count(r.stdout, " ok") != 2 {
+		t.Errorf("the command cannot read its own /proc entries: %s", r)
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 // Main is the container init's whole life; it returns the exit status.
 func Main() int {
+	undumpable()
 	stamp("init running")
 	lockThread()
 	// Signals that arrive during setup are kept for the command. Notify

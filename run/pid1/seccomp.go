@@ -1,17 +1,33 @@
 package pid1
 
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sort"
+
+	"github.com/elastic/go-seccomp-bpf/arch"
+	"golang.org/x/net/bpf"
+)
+
 // Seccomp is a syscall filter in a form independent of any profile format:
 // rules are tried in order, the first whose name and arguments match
-// decides; an unlisted syscall fails with DefaultErrno.
+// decides; an unlisted syscall gets the default action (errno
+// DefaultErrno unless DefaultAction says otherwise).
 type Seccomp struct {
-	DefaultErrno uint32        `json:"defaultErrno"`
-	Rules        []SeccompRule `json:"rules"`
+	DefaultAction string        `json:"defaultAction,omitempty"` // "" is errno
+	DefaultErrno  uint32        `json:"defaultErrno"`
+	Rules         []SeccompRule `json:"rules"`
+	// Arches are the ABIs the filter covers, in libseccomp's names
+	// (SCMP_ARCH_X86_64, SCMP_ARCH_X86, ...); none means the native one.
+	// A syscall from an ABI not covered kills the process.
+	Arches []string `json:"arches,omitempty"`
 }
 
 // SeccompRule applies Action to the named syscalls when all Args match.
 type SeccompRule struct {
 	Names  []string     `json:"names"`
-	Action string       `json:"action"` // allow, errno, kill, trap, log
+	Action string       `json:"action"` // allow, errno, kill, kill_process, trap, trace, log
 	Errno  uint32       `json:"errno,omitempty"`
 	Args   []SeccompArg `json:"args,omitempty"`
 }
@@ -23,4 +39,280 @@ type SeccompArg struct {
 	Op       string `json:"op"`
 	Value    uint64 `json:"value"`
 	ValueTwo uint64 `json:"valueTwo,omitempty"`
+}
+
+// The kernel's seccomp return values (linux/seccomp.h).
+const (
+	retKillProcess = 0x80000000
+	retKillThread  = 0x00000000
+	retTrap        = 0x00030000
+	retErrno       = 0x00050000
+	retTrace       = 0x7ff00000
+	retLog         = 0x7ffc0000
+	retAllow       = 0x7fff0000
+	retData        = 0x0000ffff
+	enosys         = 38
+	x32Bit         = 0x40000000
+)
+
+// seccompArches maps libseccomp's names to den's syscall tables.
+var seccompArches = map[string]*arch.Info{
+	"SCMP_ARCH_X86_64": arch.X86_64, "SCMP_ARCH_X86": arch.I386, "SCMP_ARCH_X32": arch.X32,
+	"SCMP_ARCH_AARCH64": arch.AARCH64, "SCMP_ARCH_ARM": arch.ARM,
+}
+
+var nativeArch = map[string]string{"amd64": "SCMP_ARCH_X86_64", "386": "SCMP_ARCH_X86", "arm64": "SCMP_ARCH_AARCH64", "arm": "SCMP_ARCH_ARM"}
+
+func actionCode(action string, errno uint32) (uint32, error) {
+	switch action {
+	case "allow":
+		return retAllow, nil
+	case "errno", "":
+		return retErrno | errno&retData, nil
+	case "kill":
+		return retKillThread, nil
+	case "kill_process":
+		return retKillProcess, nil
+	case "trap":
+		return retTrap | errno&retData, nil
+	case "trace":
+		return retTrace | errno&retData, nil
+	case "log":
+		return retLog, nil
+	}
+	return 0, fmt.Errorf("seccomp action %q is not supported", action)
+}
+
+// CompileSeccomp turns the filter into the classic BPF program init loads,
+// packed as the kernel's struct sock_filter array. den compiles it while
+// the init starts, so the init's critical path only loads it.
+func CompileSeccomp(s *Seccomp) ([]byte, error) {
+	raw, err := buildSeccomp(s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, 8*len(raw))
+	for _, r := range raw {
+		out = binary.NativeEndian.AppendUint16(out, r.Op)
+		out = append(out, r.Jt, r.Jf)
+		out = binary.NativeEndian.AppendUint32(out, r.K)
+	}
+	return out, nil
+}
+
+// buildSeccomp compiles the filter the way runc and libseccomp build
+// docker's: per ABI, syscall numbers above the highest one the profile
+// names answer ENOSYS (so that a libc falls back from a syscall newer than
+// the profile), the others are looked up in a binary search and their
+// rules tried in order; names an ABI lacks are skipped.
+func buildSeccomp(s *Seccomp) ([]bpf.RawInstruction, error) {
+	def, err := actionCode(s.DefaultAction, s.DefaultErrno)
+	if err != nil {
+		return nil, err
+	}
+	abis, err := filterArches(s.Arches)
+	if err != nil {
+		return nil, err
+	}
+	var rules []compiledRule
+	for _, r := range s.Rules {
+		code, err := actionCode(r.Action, r.Errno)
+		if err != nil {
+			return nil, err
+		}
+		if code == def {
+			continue // as runc: a rule that says the default changes nothing
+		}
+		for _, a := range r.Args {
+			if _, ok := argOps[a.Op]; !ok || a.Index > 5 {
+				return nil, fmt.Errorf("seccomp argument comparison %q on argument %d is not supported", a.Op, a.Index)
+			}
+		}
+		rules = append(rules, compiledRule{SeccompRule: r, code: code})
+	}
+	stub := def != retAllow && def != retLog && def != retErrno|enosys
+	p := &program{}
+	badArch := p.label()
+	var entries []label
+	p.ld(4) // seccomp_data.arch
+	for _, ids := range groupByAuditArch(abis) {
+		entry := p.label()
+		entries = append(entries, entry)
+		next := p.label()
+		p.jump(jeq, uint32(ids[0].ID), entry, next)
+		p.set(next)
+	}
+	p.jumpTo(badArch)
+	for i, ids := range groupByAuditArch(abis) {
+		p.set(entries[i])
+		p.ld(0) // seccomp_data.nr
+		p.abiSection(ids, rules, def, stub, badArch)
+	}
+	p.set(badArch)
+	p.ret(retKillProcess)
+	return p.assemble()
+}
+
+func filterArches(names []string) ([]*arch.Info, error) {
+	native, ok := nativeArch[runtime.GOARCH]
+	if !ok {
+		return nil, fmt.Errorf("seccomp: den has no syscall table for %s", runtime.GOARCH)
+	}
+	out := []*arch.Info{seccompArches[native]}
+	for _, n := range names {
+		a, ok := seccompArches[n]
+		if ok && !contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func contains(l []*arch.Info, a *arch.Info) bool {
+	for _, x := range l {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// groupByAuditArch puts x86_64 and x32 together: they share an audit arch
+// and differ by a bit of the syscall number.
+func groupByAuditArch(abis []*arch.Info) [][]*arch.Info {
+	var out [][]*arch.Info
+	idx := map[arch.AuditArch]int{}
+	for _, a := range abis {
+		if i, ok := idx[a.ID]; ok {
+			out[i] = append(out[i], a)
+			continue
+		}
+		idx[a.ID] = len(out)
+		out = append(out, []*arch.Info{a})
+	}
+	for _, g := range out {
+		sort.Slice(g, func(i, j int) bool { return g[i].SeccompMask < g[j].SeccompMask })
+	}
+	return out
+}
+
+type compiledRule struct {
+	SeccompRule
+	code uint32
+}
+
+// abiSection emits the checks of one audit arch, the syscall number
+// loaded. x32 calls (bit 30) go to their own table, or are refused as an
+// ABI not covered.
+func (p *program) abiSection(ids []*arch.Info, rules []compiledRule, def uint32, stub bool, badArch label) {
+	if ids[0].ID != arch.X86_64.ID {
+		p.syscallTable(ids[0], rules, def, stub)
+		return
+	}
+	x64, x32 := p.label(), badArch
+	if len(ids) == 2 {
+		x32 = p.label()
+	}
+	p.jump(jset, x32Bit, x32, x64)
+	p.set(x64)
+	p.syscallTable(ids[0], rules, def, stub)
+	if len(ids) == 2 {
+		p.set(x32)
+		p.syscallTable(ids[1], rules, def, stub)
+	}
+}
+
+// syscallTable emits the ENOSYS stub and a binary search over the
+// syscalls with rules; each leaf tries that syscall's rules in order.
+func (p *program) syscallTable(a *arch.Info, rules []compiledRule, def uint32, stub bool) {
+	per := map[uint32][]compiledRule{}
+	var highest uint32
+	for _, r := range rules {
+		for _, n := range r.Names {
+			if nr, ok := a.SyscallNames[n]; ok {
+				num := uint32(nr | a.SeccompMask)
+				per[num] = append(per[num], r)
+			}
+		}
+	}
+	for _, r := range allNames(rules) {
+		if nr, ok := a.SyscallNames[r]; ok && uint32(nr|a.SeccompMask) > highest {
+			highest = uint32(nr | a.SeccompMask)
+		}
+	}
+	nums := make([]uint32, 0, len(per))
+	for n := range per {
+		nums = append(nums, n)
+	}
+	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	deflt := p.label()
+	if stub && highest > 0 {
+		nosys, body := p.label(), p.label()
+		p.jump(jgt, highest, nosys, body)
+		p.set(nosys)
+		p.ret(retErrno | enosys)
+		p.set(body)
+	}
+	p.search(nums, per, deflt, a.SeccompMask == 0 && a.ID&0x80000000 != 0)
+	p.set(deflt)
+	p.ret(def)
+}
+
+func allNames(rules []compiledRule) []string {
+	var out []string
+	for _, r := range rules {
+		out = append(out, r.Names...)
+	}
+	return out
+}
+
+// search emits a binary search for the syscall number over nums.
+func (p *program) search(nums []uint32, per map[uint32][]compiledRule, deflt label, wide bool) {
+	if len(nums) == 0 {
+		p.jumpTo(deflt)
+		return
+	}
+	if len(nums) <= 3 {
+		for _, n := range nums {
+			hit, miss := p.label(), p.label()
+			p.jump(jeq, n, hit, miss)
+			p.set(hit)
+			p.leaf(per[n], deflt, wide)
+			p.set(miss)
+		}
+		p.jumpTo(deflt)
+		return
+	}
+	mid := len(nums) / 2
+	hi, lo := p.label(), p.label()
+	p.jump(jge, nums[mid], hi, lo)
+	p.set(lo)
+	p.search(nums[:mid], per, deflt, wide)
+	p.set(hi)
+	p.search(nums[mid:], per, deflt, wide)
+}
+
+// leaf tries one syscall's rules in order; the syscall number is in A.
+func (p *program) leaf(rules []compiledRule, deflt label, wide bool) {
+	for _, r := range rules {
+		if len(r.Args) == 0 {
+			p.ret(r.code)
+			return
+		}
+		pass, fail := p.label(), p.label()
+		for i, a := range r.Args {
+			next := pass
+			if i < len(r.Args)-1 {
+				next = p.label()
+			}
+			p.compare(a, next, fail, wide)
+			if next != pass {
+				p.set(next)
+			}
+		}
+		p.set(pass)
+		p.ret(r.code)
+		p.set(fail)
+	}
+	p.jumpTo(deflt)
 }

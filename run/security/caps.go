@@ -91,12 +91,3 @@ func capabilities(add, drop []string, privileged bool) ([]uint, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out, nil
 }
-
-func hasCap(caps []uint, name string) bool {
-	for _, c := range caps {
-		if c == capNames[name] {
-			return true
-		}
-	}
-	return false
-}

@@ -5,18 +5,40 @@ package security
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/denproject/den/run/pid1"
 )
 
-// Docker's masked and read-only paths.
+// Docker's masked and read-only paths (moby's daemon/pkg/oci defaults).
 var (
-	maskedPaths = []string{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-		"/sys/devices/virtual/powercap"}
+	maskedPaths = []string{"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
+		"/sys/devices/virtual/powercap", "/sys/firmware"}
 	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
 )
+
+// MaskedPaths is docker's list for this machine: the fixed paths, and each
+// CPU's thermal_throttle directory where the host has one (its interrupt
+// counts leak as /proc/interrupts does).
+func MaskedPaths() []string {
+	out := slices.Clone(maskedPaths)
+	throttle, _ := filepath.Glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle")
+	sort.Slice(throttle, func(i, j int) bool { return cpuNumber(throttle[i]) < cpuNumber(throttle[j]) })
+	return append(out, throttle...)
+}
+
+func cpuNumber(p string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(filepath.Base(filepath.Dir(p)), "cpu"))
+	return n
+}
+
+// ReadonlyPaths is docker's list.
+func ReadonlyPaths() []string { return slices.Clone(readonlyPaths) }
 
 // Flags are the sandbox's flags as the user typed them.
 type Flags struct {
@@ -102,7 +124,7 @@ func Resolve(f Flags) (pid1.Sandbox, error) {
 		}
 	}
 	if !f.Privileged {
-		sb.MaskedPaths, sb.ReadonlyPaths = maskedPaths, readonlyPaths
+		sb.MaskedPaths, sb.ReadonlyPaths = MaskedPaths(), ReadonlyPaths()
 	}
 	sb.ReadOnly = f.ReadOnly
 	if f.ReadOnly && f.ReadOnlyTmpfs {

@@ -63,49 +63,6 @@ func TestCapabilitiesFollowDocker(t *testing.T) {
 	}
 }
 
-func TestDefaultSeccompDependsOnCapabilities(t *testing.T) {
-	allowed := func(caps []uint, name string) bool {
-		for _, r := range defaultSeccomp(caps).Rules {
-			if r.Action == "allow" && len(r.Args) == 0 && slices.Contains(r.Names, name) {
-				return true
-			}
-		}
-		return false
-	}
-	def, _ := capabilities(nil, nil, false)
-	admin, _ := capabilities([]string{"SYS_ADMIN"}, nil, false)
-	if allowed(def, "mount") || !allowed(admin, "mount") {
-		t.Error("mount must need CAP_SYS_ADMIN")
-	}
-	if !allowed(def, "read") || allowed(def, "kexec_load") {
-		t.Error("read is allowed to all, kexec_load to none")
-	}
-}
-
-func TestParseProfile(t *testing.T) {
-	profile := `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[
-		{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},
-		{"names":["mount"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_ADMIN"]}},
-		{"names":["chmod"],"action":"SCMP_ACT_ERRNO","errnoRet":13,"args":[{"index":1,"value":2048,"op":"SCMP_CMP_MASKED_EQ","valueTwo":2048}]}]}`
-	def, _ := capabilities(nil, nil, false)
-	p, err := ParseProfile("p.json", []byte(profile), def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.DefaultErrno != 38 || len(p.Rules) != 2 {
-		t.Fatalf("profile %+v", p)
-	}
-	if r := p.Rules[1]; r.Action != "errno" || r.Errno != 13 || r.Args[0].Op != "masked_eq" {
-		t.Fatalf("rule %+v", r)
-	}
-	for _, bad := range []string{`{"defaultAction":"SCMP_ACT_ALLOW"}`, `not json`,
-		`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_NOTIFY"}]}`} {
-		if _, err := ParseProfile("bad.json", []byte(bad), def); err == nil || !strings.Contains(err.Error(), "bad.json") {
-			t.Errorf("%s: %v", bad, err)
-		}
-	}
-}
-
 func TestResolve(t *testing.T) {
 	sb, err := Resolve(Flags{ReadOnly: true, ReadOnlyTmpfs: true, Tmpfs: []string{"/cache:size=1m"}})
 	if err != nil || !sb.ReadOnly || len(sb.Tmpfs) != 4 || sb.Tmpfs[3].Options != "size=1m" || sb.Seccomp == nil {
@@ -117,5 +74,23 @@ func TestResolve(t *testing.T) {
 	}
 	if _, err := Resolve(Flags{SecurityOpt: []string{"seccomp=/nonexistent.json"}}); err == nil {
 		t.Fatal("a missing profile file was accepted")
+	}
+}
+
+func TestPathListsAreDockers(t *testing.T) {
+	docker := []string{"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
+		"/sys/devices/virtual/powercap", "/sys/firmware"}
+	got := MaskedPaths()
+	if !slices.Equal(got[:len(docker)], docker) {
+		t.Errorf("masked paths %v, docker's %v", got, docker)
+	}
+	for _, p := range got[len(docker):] {
+		if !strings.HasPrefix(p, "/sys/devices/system/cpu/cpu") || !strings.HasSuffix(p, "/thermal_throttle") {
+			t.Errorf("masked path %s is not docker's", p)
+		}
+	}
+	if ro := ReadonlyPaths(); !slices.Equal(ro, []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+		t.Errorf("read-only paths %v", ro)
 	}
 }
