@@ -35,6 +35,7 @@ fuzz:
 	$(GO) test $(FUZZFLAGS) -fuzz='^FuzzFilterEntries$$' ./overlay
 	$(GO) test $(FUZZFLAGS) -fuzz='^FuzzParseRef$$' ./pull
 	$(GO) test $(FUZZFLAGS) -fuzz='^FuzzParseProfile$$' ./run/security
+	$(GO) test $(FUZZFLAGS) -fuzz='^FuzzParsers$$' ./run/spec
 
 fuzz-short:
 	$(MAKE) fuzz FUZZTIME=3s

@@ -157,6 +157,7 @@ func runAsTestUser() (int, error) {
 		"HOME=" + u.HomeDir, "USER=" + testUser, "LOGNAME=" + testUser,
 		"TMPDIR=" + tmp, envDenBinary + "=" + den, envProbe + "=" + probe,
 		envFullDisk + "=" + full,
+		"DEN_SYSCALL_TABLE=" + os.Getenv("DEN_SYSCALL_TABLE"),
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	code, err := exitCode(cmd.Run())
