@@ -71,6 +71,12 @@ if [ -z "${BENCH_ON_DISK:-}" ]; then
 	mount -t tmpfs -o size=12g tmpfs "$work"
 fi
 cp "$out/denbench" "$out/den" "$work/"
+# BENCH_DEN_BEFORE=path/to/den adds an earlier build to the start-up figures.
+before=""
+if [ -n "${BENCH_DEN_BEFORE:-}" ]; then
+	cp "$BENCH_DEN_BEFORE" "$work/den-before"
+	before="-den-before ./den-before"
+fi
 cp "$out/debian.tar" "$work/debian.tar"
 chown -R "$user:" "$work"
 # A login's XDG_RUNTIME_DIR is a tmpfs (/run/user/UID); give the user one.
@@ -82,4 +88,4 @@ mount -t tmpfs -o "mode=0700,uid=$uid,size=256m" tmpfs "$rundir"
 cd "$work"
 exec runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME="$home" USER="$user" XDG_RUNTIME_DIR="$rundir" \
-	./denbench -den ./den -debian ./debian.tar -runs "$runs"
+	./denbench -den ./den -debian ./debian.tar -runs "$runs" $before

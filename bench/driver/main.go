@@ -14,6 +14,7 @@ import (
 
 type bench struct {
 	den     string // den binary
+	before  string // an earlier den binary, compared in the start-up figures
 	work    string // scratch directory, removed at the end
 	reg     string // registry host:port
 	runs    int
@@ -23,6 +24,7 @@ type bench struct {
 
 func main() {
 	den := flag.String("den", "den", "den binary")
+	before := flag.String("den-before", "", "an earlier den binary, to compare start-up in the same run")
 	debian := flag.String("debian", "debian.tar", "uncompressed tar of a Debian minbase rootfs")
 	runs := flag.Int("runs", 15, "timed runs per run figure")
 	pulls := flag.Int("pulls", 5, "timed cold pulls per image")
@@ -34,6 +36,11 @@ func main() {
 	abs, err := filepath.Abs(*den)
 	check(err)
 	b := &bench{den: abs, runs: *runs, pulls: *pulls}
+	if *before != "" {
+		if b.before, err = filepath.Abs(*before); err != nil {
+			fail(err)
+		}
+	}
 	b.work, err = os.MkdirTemp(filepath.Dir(abs), "work-")
 	check(err)
 	defer b.cleanup()
@@ -59,6 +66,9 @@ func main() {
 func (b *bench) cleanup() {
 	_ = b.podman("rmi", "-af")
 	_ = removeStore(b.den, filepath.Join(b.work, "den"))
+	if b.before != "" {
+		_ = removeStore(b.before, filepath.Join(b.work, "den-before"))
+	}
 	_ = os.RemoveAll(b.work)
 }
 
