@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 
 	"github.com/denproject/den/run/ctl"
@@ -40,6 +41,10 @@ func Exec(g *Global, name string, o ExecOptions) error {
 	if err := g.call("exec-target", name, &t, hooks{}); err != nil {
 		return err
 	}
+	// Caught from before the process starts, relayed once it runs.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, ctl.Signals...)
+	defer signal.Stop(sigs)
 	conn, err := ctl.Dial(t.Socket)
 	if err != nil {
 		return &codedError{code: 125, msg: fmt.Sprintf("%s: container is not running (its init does not answer: %v)", name, err)}
@@ -69,11 +74,11 @@ func Exec(g *Global, name string, o ExecOptions) error {
 		defer term.close()
 		defer term.drain()
 	}
-	return execAnswer(conn, term, o)
+	return execAnswer(conn, term, o, sigs)
 }
 
 // execAnswer follows the exec'd process until it exits.
-func execAnswer(conn *ctl.Conn, term *terminal, o ExecOptions) error {
+func execAnswer(conn *ctl.Conn, term *terminal, o ExecOptions, sigs chan os.Signal) error {
 	stop := func() {}
 	defer func() { stop() }()
 	for {
@@ -97,7 +102,7 @@ func execAnswer(conn *ctl.Conn, term *terminal, o ExecOptions) error {
 			if o.Detach {
 				return nil
 			}
-			stop = relaySignals(conn)
+			stop = relay(sigs, conn)
 		case ctl.Failed:
 			if err := m.Decode(&st); err != nil {
 				return err
@@ -129,7 +134,7 @@ func (c *child) execTarget(args json.RawMessage) (any, error) {
 		return nil, err
 	}
 	if records.Decode(ctr.Metadata).State != records.Running {
-		return nil, fmt.Errorf("%s: container is not running (den start %s, then exec)", name, name)
+		return nil, fmt.Errorf("%s: container is not running (den start %s first)", name, name)
 	}
 	dir, err := st.RunDir(ctr.ID)
 	if err != nil {

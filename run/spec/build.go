@@ -34,10 +34,8 @@ func Build(f *Flags) (*Spec, error) {
 		}
 		s.Entrypoint = &ep
 	}
-	if s.Detach {
-		// No terminal in the background, and nothing to read stdin from.
-		s.Tty, s.Interactive = false, false
-	}
+	// With -d, -t and -i are kept for den attach: the init then holds the
+	// pty, or the command's stdin.
 	var err error
 	if s.Pull, err = ParsePull(f.Pull); err != nil {
 		return nil, err
