@@ -49,9 +49,10 @@ func Cgroups(me Me) CgroupInfo {
 
 // CgroupCheck: limits need cgroup v2 with cpu, memory and pids delegated;
 // without them den refuses the limit flags, and runs everything else.
-func CgroupCheck(me Me) Check {
+func CgroupCheck(me Me) Check { return cgroupCheck(me, Cgroups(me)) }
+
+func cgroupCheck(me Me, ci CgroupInfo) Check {
 	const name = "cgroups"
-	ci := Cgroups(me)
 	switch {
 	case ci.Version == "v1 (hybrid)":
 		c, _ := readTrim(filepath.Join(Host.Cgroup, "unified", "cgroup.controllers"))

@@ -133,7 +133,7 @@ func Store(root string) Check {
 	}
 	fs := fsName(st.Type)
 	free := int64(st.Bavail) * st.Bsize
-	moveFix := "den --root /a/local/disk/den ... (or: export XDG_DATA_HOME=/a/local/disk)"
+	moveFix := "den --root /path/on/a/local/disk/den ..."
 	switch {
 	case st.Type == unix.NFS_SUPER_MAGIC:
 		return warn(name, moveFix, "%s is on NFS: overlay cannot keep containers' files there (root squash and no xattrs)", root)

@@ -56,8 +56,7 @@ func Doctor(g *Global) []doctor.Check {
 	if nsErr == nil {
 		add(doctor.Overlay(pr.OverlayErr))
 	}
-	tun := doctor.Tun(me, len(signs) > 0)
-	add(tun)
+	add(doctor.Tun(me, len(signs) > 0))
 	backend, _ := netns.Choose("slirp")
 	add(doctor.Network(backend))
 	dir, err := RuntimeRoot()
@@ -68,7 +67,7 @@ func Doctor(g *Global) []doctor.Check {
 	root, _ := filepath.Abs(g.Root)
 	add(doctor.Store(root))
 	add(doctor.CgroupCheck(me))
-	add(doctor.Container(signs, unshareErr, tun.Status == doctor.OK))
+	add(doctor.Container(signs, unshareErr))
 	return cs
 }
 
