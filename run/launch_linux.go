@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"syscall"
 
@@ -13,6 +14,10 @@ import (
 	"github.com/denproject/den/run/records"
 	"github.com/denproject/den/run/spec"
 )
+
+// socketName, in the container's run directory, is the init's listening
+// socket, which den exec dials.
+const socketName = "ctl.sock"
 
 // launch starts the container's init in new pid, mount, uts and ipc
 // namespaces (and net, unless --network host), configures it over its
@@ -38,7 +43,16 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		defer log.Close()
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, log, log
 	}
-	cmd.ExtraFiles = []*os.File{remote} // ctl.FD
+	dir, err := st.RunDir(id)
+	if err != nil {
+		return 125, err
+	}
+	ln, err := ctl.Listen(filepath.Join(dir, socketName))
+	if err != nil {
+		return 125, err
+	}
+	defer ln.Close()
+	cmd.ExtraFiles = []*os.File{remote, ln} // ctl.FD, ctl.ListenFD
 	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
 	if ic.NewNet {
 		flags |= syscall.CLONE_NEWNET
@@ -50,6 +64,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	defer runtime.UnlockOSThread()
 	err = cmd.Start()
 	remote.Close()
+	ln.Close()
 	c.g.debugf("init started")
 	if err != nil {
 		return 125, fmt.Errorf("starting the container init: %w", err)
@@ -58,9 +73,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	c.init, c.toInit = cmd.Process, conn
 	c.mu.Unlock()
 	// For den stop and den kill, from other shells.
-	if dir, err := st.RunDir(id); err == nil {
-		_ = records.WriteInitPid(dir, cmd.Process.Pid)
-	}
+	_ = records.WriteInitPid(dir, cmd.Process.Pid)
 	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid)
 	if network != nil {
 		defer network.Stop()

@@ -62,12 +62,12 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 // containerEnv is docker's: a PATH, the image's, HOSTNAME and HOME, TERM
 // with -t, then --env-file's and -e's.
 func containerEnv(cfg v1.Config, sp *spec.Spec, hostname, home string) []string {
-	env := spec.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, cfg.Env)
-	env = spec.MergeEnv(env, []string{"HOSTNAME=" + hostname, "HOME=" + home, "container=den"})
+	env := pid1.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, cfg.Env)
+	env = pid1.MergeEnv(env, []string{"HOSTNAME=" + hostname, "HOME=" + home, "container=den"})
 	if sp.Tty {
-		env = spec.MergeEnv(env, []string{"TERM=xterm"})
+		env = pid1.MergeEnv(env, []string{"TERM=xterm"})
 	}
-	return spec.MergeEnv(env, sp.Env)
+	return pid1.MergeEnv(env, sp.Env)
 }
 
 // configure starts the network while the init sets the container up:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -199,5 +200,64 @@ func rights(oob []byte) ([]*os.File, error) {
 func closeAll(files []*os.File) {
 	for _, f := range files {
 		f.Close()
+	}
+}
+
+// Listen makes the init's listening socket at path: SOCK_SEQPACKET, like
+// the pairs. The path is reached through a descriptor of its directory,
+// since a socket's path is limited to 108 bytes.
+func Listen(path string) (*os.File, error) {
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("creating the container's control socket: %w", err)
+	}
+	short := fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path))
+	_ = os.Remove(path)
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: short}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("binding the container's control socket %s: %w", path, err)
+	}
+	if err := unix.Listen(fd, 16); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("listening on %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), "ctl-listen"), nil
+}
+
+// Dial connects to a container's listening socket at path.
+func Dial(path string) (*Conn, error) {
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	short := fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path))
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: short}); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return NewConn(os.NewFile(uintptr(fd), "ctl")), nil
+}
+
+// Accept waits for the next connection on a listening socket.
+func Accept(ln *os.File) (*Conn, error) {
+	for {
+		fd, _, err := unix.Accept4(int(ln.Fd()), unix.SOCK_CLOEXEC)
+		if err == unix.EINTR || err == unix.ECONNABORTED {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return NewConn(os.NewFile(uintptr(fd), "ctl")), nil
 	}
 }

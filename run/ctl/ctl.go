@@ -17,6 +17,11 @@ const Version = 1
 // finds its control socket.
 const FD = 3
 
+// ListenFD is where the init finds its listening socket: bound in the
+// container's run directory on the host, it is how den exec reaches a
+// running container, without the namespace child.
+const ListenFD = 4
+
 // Environment variables that mark a process's role and carry --debug's
 // clock across execs.
 const (
@@ -58,9 +63,15 @@ const (
 	// Started (init → child → den) says the command runs; to den it also
 	// names the container.
 	Started Type = "started"
-	// Failed (init → child) is the init's failure to start the command,
-	// with docker's status for it (125, 126 or 127).
+	// Failed (init → child, or init → den for exec) is the init's failure
+	// to start the command, with docker's status for it (125, 126, 127).
 	Failed Type = "failed"
+	// Exec (den → init, on a connection to the init's listening socket)
+	// starts a process in the container: ExecBody, and with it den's
+	// stdin, stdout and stderr as descriptors (none with a terminal).
+	Exec Type = "exec"
+	// Exit (init → den) is an exec'd process's exit status.
+	Exit Type = "exit"
 )
 
 // Msg is one message. Body is the type's payload, decoded by the receiver
@@ -85,11 +96,26 @@ type DoneBody struct {
 	Result json.RawMessage `json:"result,omitempty"`
 }
 
-// StatusBody is Started's (the container's id) and Failed's payload.
+// StatusBody is Started's (the container's id, or an exec'd process's
+// pid), Failed's and Exit's payload.
 type StatusBody struct {
 	ID   string `json:"id,omitempty"`
+	Pid  int    `json:"pid,omitempty"`
 	Code int    `json:"code,omitempty"`
 	Msg  string `json:"msg,omitempty"`
+}
+
+// ExecBody is a process to start in a running container. Env entries are
+// KEY=VALUE, applied over the container's environment.
+type ExecBody struct {
+	Args        []string `json:"args"`
+	Env         []string `json:"env,omitempty"`
+	User        string   `json:"user,omitempty"`
+	Workdir     string   `json:"workdir,omitempty"`
+	Tty         bool     `json:"tty,omitempty"`
+	Interactive bool     `json:"interactive,omitempty"`
+	Privileged  bool     `json:"privileged,omitempty"`
+	Detach      bool     `json:"detach,omitempty"`
 }
 
 // SignalBody is a signal's number.

@@ -34,6 +34,7 @@ func Main() int {
 		return p.fail(code, err)
 	}
 	stamp("command started")
+	go serveExec(os.NewFile(ctl.ListenFD, "ctl-listen"), &c)
 	_ = p.conn.Send(ctl.Started, nil)
 	code = reap(proc.Pid, sigs)
 	stamp("command exited")
@@ -110,6 +111,8 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, int,
 	if err := restrict(c); err != nil {
 		return nil, 125, err
 	}
+	children.Lock() // the reaper must know the command's pid first
+	defer children.Unlock()
 	proc, err := os.StartProcess(path, c.Args, &os.ProcAttr{
 		Dir:   c.Cwd,
 		Env:   c.Env,
@@ -132,25 +135,39 @@ var forwarded = append([]os.Signal{unix.SIGCHLD}, ctl.Signals...)
 
 // reap forwards signals to the command and reaps every child, orphans
 // included (init is their parent in the pid namespace), until the command
-// itself exits; its status becomes init's.
+// itself exits; its status becomes init's. den exec's processes get their
+// own status through children.
 func reap(pid int, sigs chan os.Signal) int {
 	for s := range sigs {
 		if s != unix.SIGCHLD {
 			_ = unix.Kill(pid, s.(syscall.Signal))
 			continue
 		}
-		for {
-			var ws unix.WaitStatus
-			got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-			if err != nil || got <= 0 {
-				break
-			}
-			if got == pid {
-				return ctl.ExitCode(syscall.WaitStatus(ws))
-			}
+		if code, done := reapAll(pid); done {
+			return code
 		}
 	}
 	return 125
+}
+
+// reapAll reaps every child that has ended; done once the command has.
+func reapAll(pid int) (code int, done bool) {
+	children.Lock()
+	defer children.Unlock()
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err != nil || got <= 0 {
+			return 0, false
+		}
+		if ch, ok := children.exits[got]; ok {
+			ch <- ctl.ExitCode(syscall.WaitStatus(ws))
+			delete(children.exits, got)
+		}
+		if got == pid {
+			return ctl.ExitCode(syscall.WaitStatus(ws)), true
+		}
+	}
 }
 
 // workdir enters the working directory, creating it when the image lacks

@@ -9,11 +9,16 @@ import (
 	"github.com/denproject/den/run/ctl"
 )
 
-// openTTY allocates a pseudo-terminal from the container's own devpts (a
-// host pty would not be a terminal inside), hands the master to den and
-// waits until den has set the window size, so that the command starts
-// with the right size.
+// openTTY is openPTY for the container's command.
 func (p *initProc) openTTY(uid uint32) (*os.File, error) {
+	return openPTY(p.conn, uid, func() error { return p.wait(ctl.TTYReady) })
+}
+
+// openPTY allocates a pseudo-terminal from the container's own devpts (a
+// host pty would not be a terminal inside), hands the master to den over
+// conn and waits until den has set the window size (ready), so that the
+// command starts with the right size.
+func openPTY(conn *ctl.Conn, uid uint32, ready func() error) (*os.File, error) {
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening /dev/ptmx: %w", err)
@@ -32,11 +37,11 @@ func (p *initProc) openTTY(uid uint32) (*os.File, error) {
 		return nil, fmt.Errorf("opening %s: %w", name, err)
 	}
 	_ = unix.Fchown(int(slave.Fd()), int(uid), -1)
-	if err := p.conn.Send(ctl.TTY, nil, master); err != nil {
+	if err := conn.Send(ctl.TTY, nil, master); err != nil {
 		slave.Close()
 		return nil, fmt.Errorf("sending the pty to den: %w", err)
 	}
-	if err := p.wait(ctl.TTYReady); err != nil {
+	if err := ready(); err != nil {
 		slave.Close()
 		return nil, fmt.Errorf("waiting for den to size the pty: %w", err)
 	}

@@ -41,7 +41,7 @@ func Build(f *Flags) (*Spec, error) {
 	if s.Pull, err = ParsePull(f.Pull); err != nil {
 		return nil, err
 	}
-	if s.Env, err = buildEnv(f.EnvFiles, f.Env); err != nil {
+	if s.Env, err = BuildEnv(f.EnvFiles, f.Env); err != nil {
 		return nil, err
 	}
 	for _, v := range f.Volumes {
@@ -66,7 +66,8 @@ func Build(f *Flags) (*Spec, error) {
 	return s, nil
 }
 
-func buildEnv(files, env []string) ([]string, error) {
+// BuildEnv reads --env-file files then -e entries, resolved as docker's client does.
+func BuildEnv(files, env []string) ([]string, error) {
 	var entries []string
 	for _, path := range files {
 		b, err := os.ReadFile(path)

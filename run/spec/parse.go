@@ -138,27 +138,6 @@ func ResolveEnv(entries []string, lookup func(string) (string, bool)) []string {
 	return out
 }
 
-// MergeEnv applies KEY=VALUE entries over base, in order: a key already in
-// base keeps its place.
-func MergeEnv(base []string, overrides []string) []string {
-	idx := map[string]int{}
-	out := append([]string{}, base...)
-	for i, e := range out {
-		k, _, _ := strings.Cut(e, "=")
-		idx[k] = i
-	}
-	for _, e := range overrides {
-		k, _, _ := strings.Cut(e, "=")
-		if i, ok := idx[k]; ok {
-			out[i] = e
-		} else {
-			idx[k] = len(out)
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 func isHexString(s string) bool {
 	return strings.Trim(s, "0123456789abcdef") == ""
 }

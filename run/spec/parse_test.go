@@ -116,7 +116,7 @@ func TestEnvFilesAndMerge(t *testing.T) {
 	if want := []string{"A=2", "B=3", "FROM_HOST=host"}; !reflect.DeepEqual(resolved, want) {
 		t.Fatalf("ResolveEnv = %q, want %q", resolved, want)
 	}
-	merged := MergeEnv([]string{"PATH=/bin", "A=1"}, resolved)
+	merged := pid1.MergeEnv([]string{"PATH=/bin", "A=1"}, resolved)
 	if want := []string{"PATH=/bin", "A=2", "B=3", "FROM_HOST=host"}; !reflect.DeepEqual(merged, want) {
 		t.Fatalf("MergeEnv = %q, want %q", merged, want)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(groupContainers, newKill, newStop, newInspect, newLogs)
+	register(groupContainers, newKill, newStop, newLogs)
 	register(groupSystem, newPrune)
 }
 
@@ -49,19 +49,6 @@ func newStop(g *run.Global) *cobra.Command {
 	}
 	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "seconds to wait before SIGKILL")
 	return cmd
-}
-
-func newInspect(g *run.Global) *cobra.Command {
-	return &cobra.Command{
-		Use:   "inspect NAME|ID|IMAGE...",
-		Short: "Print containers (or images) as JSON",
-		Args:  minArgs(1, "at least one container or image"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := run.Inspect(g, args)
-			cmd.OutOrStdout().Write(b)
-			return err
-		},
-	}
 }
 
 // parseSignal reads docker's spellings: KILL, SIGKILL, kill, 9, RTMIN+3.

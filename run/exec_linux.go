@@ -1,0 +1,141 @@
+package run
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/records"
+)
+
+// ExecOptions are den exec's flags, checked and resolved (env files read,
+// a bare -e KEY given den's value).
+type ExecOptions struct {
+	Args        []string
+	Env         []string
+	User        string
+	Workdir     string
+	Tty         bool
+	Interactive bool
+	Privileged  bool
+	Detach      bool
+}
+
+// execTarget is where a running container's init listens.
+type execTarget struct {
+	ID     string `json:"id"`
+	Socket string `json:"socket"`
+}
+
+// Exec is `den exec`: the container's init starts the process, in all of
+// the container's namespaces and under its sandbox, and reaps it; den
+// hands it its stdio (or relays a pty), relays signals and exits with its
+// status.
+func Exec(g *Global, name string, o ExecOptions) error {
+	var t execTarget
+	if err := g.call("exec-target", name, &t, hooks{}); err != nil {
+		return err
+	}
+	conn, err := ctl.Dial(t.Socket)
+	if err != nil {
+		return &codedError{code: 125, msg: fmt.Sprintf("%s: container is not running (its init does not answer: %v)", name, err)}
+	}
+	defer conn.Close()
+	body := ctl.ExecBody{Args: o.Args, Env: o.Env, User: o.User, Workdir: o.Workdir, Tty: o.Tty,
+		Interactive: o.Interactive, Privileged: o.Privileged, Detach: o.Detach}
+	var files []*os.File
+	if !o.Tty && !o.Detach {
+		stdin := os.Stdin
+		if !o.Interactive {
+			null, err := os.Open(os.DevNull)
+			if err != nil {
+				return err
+			}
+			defer null.Close()
+			stdin = null
+		}
+		files = []*os.File{stdin, os.Stdout, os.Stderr}
+	}
+	if err := conn.Send(ctl.Exec, body, files...); err != nil {
+		return err
+	}
+	var term *terminal
+	if o.Tty {
+		term = newTerminal()
+		defer term.close()
+		defer term.drain()
+	}
+	return execAnswer(conn, term, o)
+}
+
+// execAnswer follows the exec'd process until it exits.
+func execAnswer(conn *ctl.Conn, term *terminal, o ExecOptions) error {
+	stop := func() {}
+	defer func() { stop() }()
+	for {
+		m, files, err := conn.Recv()
+		if errors.Is(err, io.EOF) {
+			return &codedError{code: 125, msg: "den exec: the container's init ended the connection (the container stopped?)"}
+		}
+		if err != nil {
+			return err
+		}
+		var st ctl.StatusBody
+		switch m.Type {
+		case ctl.TTY:
+			if len(files) > 0 && term != nil {
+				term.attach(files[0], o.Interactive)
+			}
+			if err := conn.Send(ctl.TTYReady, nil); err != nil {
+				return err
+			}
+		case ctl.Started:
+			if o.Detach {
+				return nil
+			}
+			stop = relaySignals(conn)
+		case ctl.Failed:
+			if err := m.Decode(&st); err != nil {
+				return err
+			}
+			return &codedError{code: st.Code, msg: st.Msg}
+		case ctl.Exit:
+			if err := m.Decode(&st); err != nil {
+				return err
+			}
+			if st.Code != 0 {
+				return &ExitError{Code: st.Code}
+			}
+			return nil
+		}
+	}
+}
+
+func (c *child) execTarget(args json.RawMessage) (any, error) {
+	name, err := decode[string](args)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	ctr, err := st.FindContainer(name)
+	if err != nil {
+		return nil, err
+	}
+	if records.Decode(ctr.Metadata).State != records.Running {
+		return nil, fmt.Errorf("%s: container is not running (den start %s, then exec)", name, name)
+	}
+	dir, err := st.RunDir(ctr.ID)
+	if err != nil {
+		return nil, err
+	}
+	return execTarget{ID: ctr.ID, Socket: filepath.Join(dir, socketName)}, nil
+}
+
+func init() { register("exec-target", (*child).execTarget) }
