@@ -13,14 +13,14 @@ const module = "github.com/denproject/den/"
 
 // allowed lists, for each of den's packages, the den packages it may
 // import: the layering of DEVELOPERS.md, cmd → run → leaves. The leaves
-// (pull, overlay, userns, netns) import no other den package. Inside run,
+// (pull, overlay, userns, netns, doctor) import no other den package. Inside run,
 // ctl (the control protocol) is a leaf too; pid1, the container's init,
 // knows only the protocol; spec and security are pure and know only the
 // init's types; nothing under run imports run itself, which composes them.
 var allowed = map[string][]string{
 	"cmd/den":     {"cmd/den/cli", "run", "run/ctl", "run/pid1", "userns"},
-	"cmd/den/cli": {"run", "run/spec", "pull"},
-	"run": {"pull", "overlay", "userns", "netns", "run/ctl", "run/pid1", "run/spec", "run/security",
+	"cmd/den/cli": {"run", "run/spec", "pull", "doctor"},
+	"run": {"pull", "overlay", "userns", "netns", "doctor", "run/ctl", "run/pid1", "run/spec", "run/security",
 		"run/records"},
 	"run/ctl":      {},
 	"run/pid1":     {"run/ctl"},
@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"overlay":      {},
 	"userns":       {},
 	"netns":        {},
+	"doctor":       {},
 	"bench/driver": {"internal/testimage"},
 }
 
