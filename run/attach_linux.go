@@ -7,12 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/spec"
 )
 
 // AttachOptions are den attach's flags.
@@ -22,47 +22,22 @@ type AttachOptions struct {
 	SigProxy   bool
 }
 
-// ParseDetachKeys reads docker's --detach-keys: comma-separated keys,
-// each a character or ctrl-X (X a letter or one of @[\]^_).
-func ParseDetachKeys(s string) ([]byte, error) {
-	if s == "" {
-		s = "ctrl-p,ctrl-q"
-	}
-	var keys []byte
-	for _, k := range strings.Split(s, ",") {
-		switch {
-		case len(k) == 1:
-			keys = append(keys, k[0])
-		case len(k) == 6 && strings.HasPrefix(strings.ToLower(k), "ctrl-"):
-			c := k[5]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			switch {
-			case c >= 'a' && c <= 'z':
-				keys = append(keys, c-'a'+1)
-			case strings.IndexByte("@[\\]^_", c) >= 0:
-				keys = append(keys, c-'@')
-			default:
-				return nil, fmt.Errorf("invalid --detach-keys %q: %q is not a key (use ctrl-a..ctrl-z, ctrl-@, ctrl-[, ctrl-\\, ctrl-], ctrl-^, ctrl-_ or a character)", s, k)
-			}
-		default:
-			return nil, fmt.Errorf("invalid --detach-keys %q: %q is not a key (use ctrl-X or a character, comma-separated)", s, k)
-		}
-	}
-	return keys, nil
-}
-
 // Attach is `den attach`: den joins a detached container's output and,
 // unless NoStdin, its stdin, until the detach keys (the container runs
 // on) or the container's exit (den exits with its status).
 func Attach(g *Global, name string, o AttachOptions) error {
-	keys, err := ParseDetachKeys(o.DetachKeys)
-	if err != nil {
+	if _, err := spec.ParseDetachKeys(o.DetachKeys); err != nil {
 		return err
 	}
 	var t execTarget
 	if err := g.call("exec-target", name, &t, hooks{}); err != nil {
+		return err
+	}
+	if o.DetachKeys == "" {
+		o.DetachKeys = t.DetachKeys // the container's own, from den run --detach-keys
+	}
+	keys, err := spec.ParseDetachKeys(o.DetachKeys)
+	if err != nil {
 		return err
 	}
 	conn, err := ctl.Dial(t.Socket)

@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/denproject/den/run/spec"
 )
 
 func TestDetachKeys(t *testing.T) {
 	for in, want := range map[string][]byte{"": {16, 17}, "ctrl-a,x": {1, 'x'}, "ctrl-@,ctrl-_": {0, 31}, "CTRL-Z": {26}} {
-		if got, err := ParseDetachKeys(in); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("ParseDetachKeys(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := spec.ParseDetachKeys(in); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("spec.ParseDetachKeys(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"ctrl-1", "ctrl-", "xy", "a,,b"} {
-		if _, err := ParseDetachKeys(bad); err == nil {
-			t.Errorf("ParseDetachKeys(%q) accepted", bad)
+		if _, err := spec.ParseDetachKeys(bad); err == nil {
+			t.Errorf("spec.ParseDetachKeys(%q) accepted", bad)
 		}
 	}
 	var out bytes.Buffer

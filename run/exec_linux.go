@@ -28,8 +28,9 @@ type ExecOptions struct {
 
 // execTarget is where a running container's init listens.
 type execTarget struct {
-	ID     string `json:"id"`
-	Socket string `json:"socket"`
+	ID         string `json:"id"`
+	Socket     string `json:"socket"`
+	DetachKeys string `json:"detachKeys,omitempty"`
 }
 
 // Exec is `den exec`: the container's init starts the process, in all of
@@ -133,14 +134,19 @@ func (c *child) execTarget(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if records.Decode(ctr.Metadata).State != records.Running {
+	rec := records.Decode(ctr.Metadata)
+	if rec.State != records.Running {
 		return nil, fmt.Errorf("%s: container is not running (den start %s first)", name, name)
 	}
 	dir, err := st.RunDir(ctr.ID)
 	if err != nil {
 		return nil, err
 	}
-	return execTarget{ID: ctr.ID, Socket: filepath.Join(dir, socketName)}, nil
+	t := execTarget{ID: ctr.ID, Socket: filepath.Join(dir, socketName)}
+	if rec.Spec != nil {
+		t.DetachKeys = rec.Spec.DetachKeys
+	}
+	return t, nil
 }
 
 func init() { register("exec-target", (*child).execTarget) }

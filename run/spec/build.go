@@ -91,6 +91,10 @@ func buildLifecycle(f *Flags, s *Spec) error {
 		t := f.StopTimeout
 		s.StopTimeout = &t
 	}
+	if _, err := ParseDetachKeys(f.DetachKeys); err != nil {
+		return err
+	}
+	s.DetachKeys = f.DetachKeys
 	if s.Restart, err = ParseRestart(f.Restart); err != nil {
 		return err
 	}

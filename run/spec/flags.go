@@ -39,4 +39,5 @@ type Flags struct {
 	LabelFiles     []string
 	CIDFile        string
 	Restart        string
+	DetachKeys     string
 }
