@@ -40,4 +40,5 @@ type Flags struct {
 	CIDFile        string
 	Restart        string
 	DetachKeys     string
+	PreserveFDs    int
 }
