@@ -22,22 +22,7 @@ func newRun(g *run.Global) *cobra.Command {
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Run a command in a new container",
 		Args:  minArgs(1, "an image"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f.Image, f.Args = args[0], args[1:]
-			f.EntrypointSet = cmd.Flags().Changed("entrypoint")
-			f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
-			sp, err := spec.Build(f)
-			if err != nil {
-				return err
-			}
-			var progress func(pull.Event)
-			if !quiet {
-				p := newProgress(os.Stderr)
-				defer p.close()
-				progress = p.event
-			}
-			return run.Run(g, sp, progress)
-		},
+		RunE:  fromSpec(g, f, &quiet, run.Run),
 	}
 	addRunFlags(cmd, f)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no pull progress")
@@ -45,6 +30,27 @@ func newRun(g *run.Global) *cobra.Command {
 	// -h is --hostname, as in docker; help stays on --help.
 	cmd.Flags().BoolP("help", "", false, "help for run")
 	return cmd
+}
+
+// fromSpec is run's and create's RunE: the flags become a spec, checked
+// once, which do carries out, drawing pull progress unless quiet.
+func fromSpec(g *run.Global, f *spec.Flags, quiet *bool, do func(*run.Global, *spec.Spec, func(pull.Event)) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		f.Image, f.Args = args[0], args[1:]
+		f.EntrypointSet = cmd.Flags().Changed("entrypoint")
+		f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
+		sp, err := spec.Build(f)
+		if err != nil {
+			return err
+		}
+		var progress func(pull.Event)
+		if !*quiet {
+			p := newProgress(os.Stderr)
+			defer p.close()
+			progress = p.event
+		}
+		return do(g, sp, progress)
+	}
 }
 
 func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
