@@ -55,12 +55,15 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 	// them: a SIGTERM during the start must reach the container, not end
 	// den.
 	var sigs chan os.Signal
+	notified := make(chan struct{})
 	if h.terminal {
 		defer ignoreTerminalKeys()()
+		close(notified)
 	} else {
+		// Notify takes up to a millisecond: beside the child's start.
 		sigs = make(chan os.Signal, 16)
-		signal.Notify(sigs, ctl.Signals...)
-		defer signal.Stop(sigs)
+		go func() { signal.Notify(sigs, ctl.Signals...); close(notified) }()
+		defer func() { <-notified; signal.Stop(sigs) }()
 	}
 	conn, remote, err := ctl.Pair()
 	if err != nil {
@@ -74,6 +77,7 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 	}
 	g.debugf("id maps written")
 	if sigs != nil {
+		<-notified
 		defer relay(sigs, conn)()
 	}
 	body, err := json.Marshal(args)

@@ -63,6 +63,9 @@ type Sandbox struct {
 	LastCap    uint     `json:"lastCap"`
 	NoNewPrivs bool     `json:"noNewPrivs,omitempty"`
 	Seccomp    *Seccomp `json:"seccomp,omitempty"`
+	// SeccompKey names Seccomp's compiled program in den's cache, when
+	// den sends that instead of the rules.
+	SeccompKey string `json:"seccompKey,omitempty"`
 	// SeccompFilter is Seccomp compiled by CompileSeccomp; what init loads.
 	SeccompFilter []byte `json:"seccompFilter,omitempty"`
 	// MaskedPaths are hidden (/dev/null or an empty read-only tmpfs);
