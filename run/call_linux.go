@@ -180,15 +180,6 @@ func doneError(d ctl.DoneBody, result any) error {
 	return nil
 }
 
-// relaySignals passes the signals den receives to the child, which passes
-// them to the container (or, in a pull, stops it).
-func relaySignals(conn *ctl.Conn) (stop func()) {
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, ctl.Signals...)
-	end := relay(ch, conn)
-	return func() { signal.Stop(ch); end() }
-}
-
 // relay sends what arrives on ch over conn until the returned stop.
 func relay(ch chan os.Signal, conn *ctl.Conn) (stop func()) {
 	done := make(chan struct{})

@@ -25,7 +25,7 @@ type runArgs struct {
 // returns once the command runs, and prints the container's id.
 func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
 	h := hooks{progress: progress, stdin: sp.Interactive, detach: sp.Detach}
-	if sp.Tty {
+	if sp.Tty && !sp.Detach {
 		t := newTerminal()
 		defer t.close()
 		h.tty = func(master *os.File) { t.attach(master, sp.Interactive) }

@@ -53,6 +53,7 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 		UID: u.UID, GID: u.GID, Groups: u.Groups, Tty: sp.Tty, NoSetGroups: userns.SingleID(),
 		HostSys: sp.Network.Mode == spec.ModeHost, NewNet: sp.Network.Mode != spec.ModeHost,
 		Files: files, Mounts: sp.Mounts, TTYGroup: userns.MappedIDs() > 5, Sandbox: sp.Sandbox,
+		Detached: sp.Detach, Interactive: sp.Interactive,
 	}
 	return c.launch(st, ic, sp, id)
 }

@@ -79,9 +79,28 @@ const (
 	// starts a process in the container: ExecBody, and with it den's
 	// stdin, stdout and stderr as descriptors (none with a terminal).
 	Exec Type = "exec"
-	// Exit (init → den) is an exec'd process's exit status.
+	// Exit (init → den) is an exec'd process's exit status, or, to an
+	// attached den, the container's.
 	Exit Type = "exit"
+	// Attach (den → init, on a connection to the init's listening socket)
+	// joins a detached container's stdio: AttachBody, with den's stdout
+	// and stderr as descriptors.
+	Attach Type = "attach"
+	// Attached (init → den) answers Attach: AttachedBody, with the way
+	// into the container's stdin (the pty master, or its stdin pipe) as a
+	// descriptor when den asked for it and the container has one.
+	Attached Type = "attached"
 )
+
+// AttachBody asks for the container's stdin too.
+type AttachBody struct {
+	Stdin bool `json:"stdin,omitempty"`
+}
+
+// AttachedBody says whether the container has a terminal.
+type AttachedBody struct {
+	Tty bool `json:"tty,omitempty"`
+}
 
 // Msg is one message. Body is the type's payload, decoded by the receiver
 // into the type it expects.

@@ -44,6 +44,10 @@ type Config struct {
 	// Log, when set, keeps the command's stdout and stderr in the log, in
 	// the directory den hands the init at ctl.LogFD.
 	Log *Log `json:"log,omitempty"`
+	// Detached: no den holds the container's stdio; the init keeps it
+	// (a pty with Tty, a stdin pipe with Interactive) for den attach.
+	Detached    bool `json:"detached,omitempty"`
+	Interactive bool `json:"interactive,omitempty"`
 	Sandbox
 	// Issue 12: what --shm-size, --ulimit, --sysctl, --device, the
 	// cgroup limits and --userns=keep-id ask of the init (host_linux.go).

@@ -34,10 +34,8 @@ func Build(f *Flags) (*Spec, error) {
 		}
 		s.Entrypoint = &ep
 	}
-	if s.Detach {
-		// No terminal in the background, and nothing to read stdin from.
-		s.Tty, s.Interactive = false, false
-	}
+	// With -d, -t and -i are kept for den attach: the init then holds the
+	// pty, or the command's stdin.
 	var err error
 	if s.Pull, err = ParsePull(f.Pull); err != nil {
 		return nil, err
@@ -96,6 +94,10 @@ func buildLifecycle(f *Flags, s *Spec) error {
 		t := f.StopTimeout
 		s.StopTimeout = &t
 	}
+	if _, err := ParseDetachKeys(f.DetachKeys); err != nil {
+		return err
+	}
+	s.DetachKeys = f.DetachKeys
 	if s.Restart, err = ParseRestart(f.Restart); err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ type Flags struct {
 	LabelFiles     []string
 	CIDFile        string
 	Restart        string
+	DetachKeys     string
 	// Issue 12's flags (runhost.go); see host.go.
 	UserNS     string
 	Mount      []string

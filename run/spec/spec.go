@@ -50,6 +50,8 @@ type Spec struct {
 	// Restart is --restart: no, on-failure (MaxRetries 0: no limit),
 	// always or unless-stopped.
 	Restart Restart `json:"restart,omitzero"`
+	// DetachKeys are den attach's for this container ("": docker's).
+	DetachKeys string `json:"detachKeys,omitempty"`
 	// CIDFile gets the container's id once it exists.
 	CIDFile string `json:"cidfile,omitempty"`
 	// Host is --userns, volumes, --mount and the resource flags (host.go).
