@@ -87,6 +87,7 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f.StringArrayVar(&o.LabelFiles, "label-file", nil, "read labels from a file of KEY=VALUE lines")
 	f.StringVar(&o.CIDFile, "cidfile", "", "write the container's id to this file (which must not exist)")
 	f.StringVar(&o.Restart, "restart", "no", "with -d: no, on-failure[:N], always, unless-stopped; for as long as the den that runs the container lives (there is no daemon)")
+	addHostFlags(f, o) // runhost.go (issue 12)
 }
 
 func newRm(g *run.Global) *cobra.Command {
