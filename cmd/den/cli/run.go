@@ -91,19 +91,20 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 }
 
 func newRm(g *run.Global) *cobra.Command {
-	var force bool
+	var force, volumes bool
 	cmd := &cobra.Command{
 		Use:   "rm [flags] CONTAINER [CONTAINER...]",
 		Short: "Remove containers",
 		Args:  minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if volumes { // issue 12
+				return run.RemoveWithVolumes(g, args, force)
+			}
 			return run.Remove(g, args, force)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
-	// den has no named volumes yet: a container's anonymous state goes
-	// with its layer, so -v has nothing more to remove.
-	cmd.Flags().BoolP("volumes", "v", false, "also remove the container's anonymous volumes")
+	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "also remove the container's anonymous volumes")
 	return cmd
 }
 
