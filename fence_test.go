@@ -13,21 +13,15 @@ const module = "github.com/denproject/den/"
 
 // allowed lists, for each of den's packages, the den packages it may
 // import: the layering of DEVELOPERS.md, cmd → run → leaves. The leaves
-// (pull, overlay, userns, netns, doctor) import no other den package. Inside run,
+// (pull, overlay, userns, netns, doctor, cgroups) import no other den package. Inside run,
 // ctl (the control protocol) is a leaf too; pid1, the container's init,
 // knows only the protocol; spec and security are pure and know only the
 // init's types; nothing under run imports run itself, which composes them.
 var allowed = map[string][]string{
 	"cmd/den":     {"cmd/den/cli", "run", "run/ctl", "run/pid1", "userns"},
-<<<<<<< HEAD
-	"cmd/den/cli": {"run", "run/spec", "pull"},
-	"run": {"pull", "overlay", "userns", "netns", "run/ctl", "run/pid1", "run/spec", "run/security",
-		"run/records", "cgroups"},
-=======
 	"cmd/den/cli": {"run", "run/spec", "pull", "doctor"},
 	"run": {"pull", "overlay", "userns", "netns", "doctor", "run/ctl", "run/pid1", "run/spec", "run/security",
-		"run/records"},
->>>>>>> main
+		"run/records", "cgroups"},
 	"run/ctl":      {},
 	"run/pid1":     {"run/ctl"},
 	"run/spec":     {"netns", "pull", "run/pid1", "run/security", "cgroups"},
@@ -37,11 +31,8 @@ var allowed = map[string][]string{
 	"overlay":      {},
 	"userns":       {},
 	"netns":        {},
-<<<<<<< HEAD
-	"cgroups":      {},
-=======
 	"doctor":       {},
->>>>>>> main
+	"cgroups":      {},
 	"bench/driver": {"internal/testimage"},
 }
 

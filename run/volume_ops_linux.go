@@ -141,4 +141,3 @@ func (c *child) removeAnonymous(sp *spec.Spec, leaving string) {
 		}
 	}
 }
-
