@@ -69,6 +69,11 @@ func TestAnonymousVolumes(t *testing.T) {
 	if out := e.ok("volume", "ls", "-q").stdout; out != "" {
 		t.Fatalf("prune left a dangling anonymous volume: %q", out)
 	}
+	e.ok("run", "-v", "/data", "-v", "named:/n", ref, "true")
+	e.ok("system", "prune", "-f", "--volumes")
+	if out := e.ok("volume", "ls", "-q").stdout; out != "named\n" {
+		t.Fatalf("system prune --volumes: volumes left %q, want only the named one", out)
+	}
 }
 
 func TestVolumeBadInput(t *testing.T) {
