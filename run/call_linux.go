@@ -32,6 +32,9 @@ type hooks struct {
 	terminal bool
 	// file is handed to the child at ctl.RequestFD.
 	file *os.File
+	// preserve are den run --preserve-fds's descriptors, handed to the
+	// child from ctl.ChildPreserveFD on.
+	preserve []*os.File
 }
 
 // requestArgs is a request's body: the shared options, then the
@@ -99,8 +102,18 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 	if h.stdin {
 		uo.Stdin = os.Stdin
 	}
-	if h.file != nil {
-		uo.ExtraFiles = append(uo.ExtraFiles, h.file) // ctl.RequestFD
+	if h.file != nil || len(h.preserve) > 0 {
+		f := h.file
+		if f == nil {
+			null, err := os.Open(os.DevNull)
+			if err != nil {
+				return nil, err
+			}
+			defer null.Close()
+			f = null
+		}
+		uo.ExtraFiles = append(uo.ExtraFiles, f) // ctl.RequestFD
+		uo.ExtraFiles = append(uo.ExtraFiles, h.preserve...)
 	}
 	if h.detach {
 		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)

@@ -56,6 +56,10 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	defer logDir.Close()
 	cmd.ExtraFiles = []*os.File{remote, ln, logDir} // ctl.FD, ctl.ListenFD, ctl.LogFD
+	for i := 0; i < sp.PreserveFDs; i++ {           // from ctl.InitPreserveFD on
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(ctl.ChildPreserveFD+i), "preserved"))
+	}
+	ic.PreserveFDs = sp.PreserveFDs
 	ic.Log = sp.Log
 	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
 	if ic.NewNet {

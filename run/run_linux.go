@@ -25,6 +25,9 @@ type runArgs struct {
 // returns once the command runs, and prints the container's id.
 func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
 	h := hooks{progress: progress, stdin: sp.Interactive, detach: sp.Detach}
+	for i := 0; i < sp.PreserveFDs; i++ {
+		h.preserve = append(h.preserve, os.NewFile(uintptr(3+i), "preserved"))
+	}
 	if sp.Tty && !sp.Detach {
 		t := newTerminal()
 		defer t.close()

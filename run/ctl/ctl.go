@@ -22,6 +22,14 @@ const FD = 3
 // den, the owner of the container's namespaces, may open).
 const RequestFD = 4
 
+// ChildPreserveFD and InitPreserveFD are where the namespace child and
+// the init find the descriptors den run --preserve-fds passes on (den's
+// 3, 4, ...), in order; the command gets them at 3, 4, ... again.
+const (
+	ChildPreserveFD = 5
+	InitPreserveFD  = 6
+)
+
 // ListenFD is where the init finds its listening socket: bound in the
 // container's run directory on the host, it is how den exec reaches a
 // running container, without the namespace child.

@@ -48,6 +48,9 @@ type Config struct {
 	// (a pty with Tty, a stdin pipe with Interactive) for den attach.
 	Detached    bool `json:"detached,omitempty"`
 	Interactive bool `json:"interactive,omitempty"`
+	// PreserveFDs descriptors from ctl.InitPreserveFD on go to the
+	// command at 3, 4, ..., with LISTEN_FDS and LISTEN_PID.
+	PreserveFDs int `json:"preserveFDs,omitempty"`
 	Sandbox
 	// Issue 12: what --shm-size, --ulimit, --sysctl, --device, the
 	// cgroup limits and --userns=keep-id ask of the init (host_linux.go).

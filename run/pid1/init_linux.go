@@ -113,10 +113,11 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 	}
 	children.Lock() // the reaper must know the command's pid first
 	defer children.Unlock()
-	proc, err := os.StartProcess(path, c.Args, &os.ProcAttr{
+	exe, argv, env, files := withPreserved(c, path, stdio)
+	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
 		Dir:   c.Cwd,
-		Env:   c.Env,
-		Files: stdio,
+		Env:   env,
+		Files: files,
 		Sys: &syscall.SysProcAttr{
 			Setsid:     true,
 			Setctty:    c.Tty,

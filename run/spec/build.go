@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/moby/sys/signal"
+	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/security"
@@ -94,6 +95,10 @@ func buildLifecycle(f *Flags, s *Spec) error {
 		t := f.StopTimeout
 		s.StopTimeout = &t
 	}
+	if err := checkPreserved(f.PreserveFDs); err != nil {
+		return err
+	}
+	s.PreserveFDs = f.PreserveFDs
 	if _, err := ParseDetachKeys(f.DetachKeys); err != nil {
 		return err
 	}
@@ -145,4 +150,18 @@ func BuildEnv(files, env []string) ([]string, error) {
 		entries = append(entries, ParseEnvFile(string(b))...)
 	}
 	return ResolveEnv(append(entries, env...), os.LookupEnv), nil
+}
+
+// checkPreserved makes sure den holds the descriptors --preserve-fds
+// passes on.
+func checkPreserved(n int) error {
+	if n < 0 || n > 1000 {
+		return fmt.Errorf("invalid --preserve-fds %d: use the number of descriptors after stderr to pass on", n)
+	}
+	for fd := 3; fd < 3+n; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return fmt.Errorf("--preserve-fds %d: descriptor %d is not open in den", n, fd)
+		}
+	}
+	return nil
 }

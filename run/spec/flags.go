@@ -40,6 +40,7 @@ type Flags struct {
 	CIDFile        string
 	Restart        string
 	DetachKeys     string
+	PreserveFDs    int
 	// Issue 12's flags (runhost.go); see host.go.
 	UserNS     string
 	Mount      []string

@@ -86,6 +86,8 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f.StringArrayVarP(&o.Labels, "label", "l", nil, "set a label: KEY=VALUE")
 	f.StringArrayVar(&o.LabelFiles, "label-file", nil, "read labels from a file of KEY=VALUE lines")
 	f.StringVar(&o.CIDFile, "cidfile", "", "write the container's id to this file (which must not exist)")
+	f.IntVar(&o.PreserveFDs, "preserve-fds", 0, "pass den's descriptors 3..3+N-1 on to the command, with LISTEN_FDS=N")
+	f.StringVar(&o.DetachKeys, "detach-keys", "", "keys that detach den attach from this container (default ctrl-p,ctrl-q)")
 	f.StringVar(&o.Restart, "restart", "no", "with -d: no, on-failure[:N], always, unless-stopped; for as long as the den that runs the container lives (there is no daemon)")
 	addHostFlags(f, o) // runhost.go (issue 12)
 }
