@@ -13,7 +13,7 @@ const module = "github.com/denproject/den/"
 
 // allowed lists, for each of den's packages, the den packages it may
 // import: the layering of DEVELOPERS.md, cmd → run → leaves. The leaves
-// (pull, overlay, userns, netns, doctor) import no other den package. Inside run,
+// (pull, overlay, userns, netns, doctor, cgroups) import no other den package. Inside run,
 // ctl (the control protocol) is a leaf too; pid1, the container's init,
 // knows only the protocol; spec and security are pure and know only the
 // init's types; nothing under run imports run itself, which composes them.
@@ -21,10 +21,10 @@ var allowed = map[string][]string{
 	"cmd/den":     {"cmd/den/cli", "run", "run/ctl", "run/pid1", "userns"},
 	"cmd/den/cli": {"run", "run/spec", "pull", "doctor"},
 	"run": {"pull", "overlay", "userns", "netns", "doctor", "run/ctl", "run/pid1", "run/spec", "run/security",
-		"run/records"},
+		"run/records", "cgroups"},
 	"run/ctl":      {},
 	"run/pid1":     {"run/ctl"},
-	"run/spec":     {"netns", "pull", "run/pid1", "run/security"},
+	"run/spec":     {"netns", "pull", "run/pid1", "run/security", "cgroups"},
 	"run/security": {"run/pid1"},
 	"run/records":  {"netns", "run/spec"},
 	"pull":         {},
@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"userns":       {},
 	"netns":        {},
 	"doctor":       {},
+	"cgroups":      {},
 	"bench/driver": {"internal/testimage"},
 }
 

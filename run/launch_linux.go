@@ -66,6 +66,9 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		flags |= syscall.CLONE_NEWNET
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	if ic.KeepID {
+		keepIDAttr(cmd.SysProcAttr) // keepid_linux.go (issue 12): a nested user namespace
+	}
 	// The parent-death signal follows the forking thread, not den: keep
 	// that thread ours until the init is reaped (golang/go#27505).
 	runtime.LockOSThread()

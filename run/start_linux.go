@@ -63,6 +63,11 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 		Files: files, Mounts: sp.Mounts, TTYGroup: userns.MappedIDs() > 5, Sandbox: sp.Sandbox,
 		Detached: sp.Detach, Interactive: sp.Interactive,
 	}
+	cleanup, err := c.prepareHost(rootfs, dir, id, sp, ic) // host_linux.go (issue 12)
+	defer cleanup()
+	if err != nil {
+		return 125, err
+	}
 	return c.launch(st, ic, sp, id)
 }
 

@@ -52,6 +52,24 @@ type Config struct {
 	// command at 3, 4, ..., with LISTEN_FDS and LISTEN_PID.
 	PreserveFDs int `json:"preserveFDs,omitempty"`
 	Sandbox
+	// Issue 12: what --shm-size, --ulimit, --sysctl, --device, the
+	// cgroup limits and --userns=keep-id ask of the init (host_linux.go).
+	ShmSize int64             `json:"shmSize,omitempty"`
+	Rlimits []Rlimit          `json:"rlimits,omitempty"`
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	Devices []Bind            `json:"devices,omitempty"`
+	// Cgroup is the container's own cgroup, which the init joins.
+	Cgroup string `json:"cgroup,omitempty"`
+	// KeepID starts the init in a user namespace of its own (den's
+	// launch reads it; the init needs nothing more).
+	KeepID bool `json:"keepID,omitempty"`
+}
+
+// Rlimit is one --ulimit: a resource (RLIMIT_*) with its limits.
+type Rlimit struct {
+	Type int    `json:"type"`
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
 }
 
 // Sandbox is what restricts the command.

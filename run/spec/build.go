@@ -44,6 +44,9 @@ func Build(f *Flags) (*Spec, error) {
 	if s.Env, err = BuildEnv(f.EnvFiles, f.Env); err != nil {
 		return nil, err
 	}
+	if err := buildHost(f, s); err != nil { // host.go: takes the volumes out of f.Volumes
+		return nil, err
+	}
 	for _, v := range f.Volumes {
 		b, err := ParseVolume(v)
 		if err != nil {

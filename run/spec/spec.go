@@ -57,6 +57,8 @@ type Spec struct {
 	DetachKeys string `json:"detachKeys,omitempty"`
 	// CIDFile gets the container's id once it exists.
 	CIDFile string `json:"cidfile,omitempty"`
+	// Host is --userns, volumes, --mount and the resource flags (host.go).
+	Host Host `json:"host,omitzero"`
 }
 
 // Network is the container's network: the backend (or host, none), the

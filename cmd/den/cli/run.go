@@ -95,22 +95,24 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f.IntVar(&o.PreserveFDs, "preserve-fds", 0, "pass den's descriptors 3..3+N-1 on to the command, with LISTEN_FDS=N")
 	f.StringVar(&o.DetachKeys, "detach-keys", "", "keys that detach den attach from this container (default ctrl-p,ctrl-q)")
 	f.StringVar(&o.Restart, "restart", "no", "with -d: no, on-failure[:N], always, unless-stopped; for as long as the den that runs the container lives (there is no daemon)")
+	addHostFlags(f, o) // runhost.go (issue 12)
 }
 
 func newRm(g *run.Global) *cobra.Command {
-	var force bool
+	var force, volumes bool
 	cmd := &cobra.Command{
 		Use:   "rm [flags] CONTAINER [CONTAINER...]",
 		Short: "Remove containers",
 		Args:  minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if volumes { // issue 12
+				return run.RemoveWithVolumes(g, args, force)
+			}
 			return run.Remove(g, args, force)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
-	// den has no named volumes yet: a container's anonymous state goes
-	// with its layer, so -v has nothing more to remove.
-	cmd.Flags().BoolP("volumes", "v", false, "also remove the container's anonymous volumes")
+	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "also remove the container's anonymous volumes")
 	return cmd
 }
 
