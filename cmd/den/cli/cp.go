@@ -9,8 +9,9 @@ import (
 func newCp(g *run.Global) *cobra.Command {
 	var o run.CpOptions
 	cmd := &cobra.Command{
-		Use:   "cp [flags] CONTAINER:SRC DEST|-\n  den cp [flags] SRC|- CONTAINER:DEST",
-		Short: "Copy files between a container (running or stopped) and the host",
+		Use:     "cp [flags] CONTAINER:SRC DEST|-\n  den cp [flags] SRC|- CONTAINER:DEST",
+		Short:   "Copy files between a container (running or stopped) and the host",
+		Example: "  den cp web:/etc/nginx/nginx.conf .\n  den cp ./site/. web:/usr/share/nginx/html\n  den cp web:/var/log - | tar -t",
 		Long: `Copy files between a container and the host, as docker cp does.
 
 SRC and DEST follow docker's rules: a directory is copied into an existing

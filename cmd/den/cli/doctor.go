@@ -21,8 +21,9 @@ func init() {
 func newDoctor(g *run.Global) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "doctor",
-		Short: "Check this host for what den needs, with the fix for each fault",
+		Use:     "doctor",
+		Short:   "Check this host for what den needs, with the fix for each fault",
+		Example: "  den doctor\n  den doctor --format json",
 		Long: "Check this host for what den needs: one line per check, ok, warn or fail, with the\n" +
 			"fix for each fault as a command. Only a fault that stops `den run` is a fail, and only\n" +
 			"a fail makes den doctor exit 1.",

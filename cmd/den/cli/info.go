@@ -20,9 +20,10 @@ func init() {
 func newInfo(g *run.Global) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "info",
-		Short: "Show den's version, store, network, cgroups and id ranges",
-		Args:  cobra.NoArgs,
+		Use:     "info",
+		Short:   "Show den's version, store, network, cgroups and id ranges",
+		Example: "  den info\n  den info --format json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var tmpl *template.Template
 			switch {

@@ -13,9 +13,10 @@ func init() {
 func newInspect(g *run.Global) *cobra.Command {
 	var format, typ string
 	cmd := &cobra.Command{
-		Use:   "inspect [flags] NAME|ID|IMAGE...",
-		Short: "Print containers or images as docker does (JSON, or a template)",
-		Args:  minArgs(1, "at least one container or image"),
+		Use:     "inspect [flags] NAME|ID|IMAGE...",
+		Short:   "Print containers or images as docker does (JSON, or a template)",
+		Example: "  den inspect web\n  den inspect -f '{{.State.Status}}' web\n  den inspect --type image busybox",
+		Args:    minArgs(1, "at least one container or image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return inspect(cmd, g, args, format, typ)
 		},

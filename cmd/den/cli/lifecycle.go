@@ -20,9 +20,10 @@ func init() {
 func newKill(g *run.Global) *cobra.Command {
 	var signal string
 	cmd := &cobra.Command{
-		Use:   "kill [flags] CONTAINER [CONTAINER...]",
-		Short: "Send a signal to running containers (SIGKILL by default)",
-		Args:  minArgs(1, "at least one container"),
+		Use:     "kill [flags] CONTAINER [CONTAINER...]",
+		Short:   "Send a signal to running containers (SIGKILL by default)",
+		Example: "  den kill web\n  den kill -s HUP web",
+		Args:    minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sig, err := parseSignal(signal)
 			if err != nil {
@@ -115,9 +116,10 @@ func parseTail(s string) (int, error) {
 func newPrune(g *run.Global) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "prune [flags]",
-		Short: "Remove stopped containers and unnamed unused images",
-		Args:  cobra.NoArgs,
+		Use:     "prune [flags]",
+		Short:   "Remove stopped containers and unnamed unused images",
+		Example: "  den prune\n  den prune -a",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run.Prune(g, all)
 		},

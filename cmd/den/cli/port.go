@@ -18,8 +18,9 @@ func init() {
 
 func newPort(g *run.Global) *cobra.Command {
 	return &cobra.Command{
-		Use:   "port CONTAINER [PORT[/PROTO]]",
-		Short: "List a running container's published ports, or where one is published",
+		Use:     "port CONTAINER [PORT[/PROTO]]",
+		Short:   "List a running container's published ports, or where one is published",
+		Example: "  den port web\n  den port web 80/tcp",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
 				return &usageError{fmt.Errorf("requires a container and at most one port")}

@@ -23,9 +23,10 @@ func newPs(g *run.Global) *cobra.Command {
 	var format string
 	var quiet, noTrunc, latest bool
 	cmd := &cobra.Command{
-		Use:   "ps [flags]",
-		Short: "List containers",
-		Args:  cobra.NoArgs,
+		Use:     "ps [flags]",
+		Short:   "List containers",
+		Example: "  den ps\n  den ps -aq\n  den ps -f status=exited --format '{{.Names}} {{.Status}}'",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Last < -1 {
 				return fmt.Errorf("invalid --last %d: use a number of containers", o.Last)

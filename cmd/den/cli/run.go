@@ -21,8 +21,13 @@ func newRun(g *run.Global) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Run a command in a new container",
-		Args:  minArgs(1, "an image"),
-		RunE:  fromSpec(g, f, &quiet, run.Run),
+		Example: `  den run --rm alpine echo hello
+  den run -it --rm --hostname x alpine sh
+  id=$(den run -d -p 8080:80 --name web nginx)
+  den run --rm -v "$PWD":/src -w /src golang go test ./...
+  den run --rm --network none --read-only --cap-drop ALL busybox id`,
+		Args: minArgs(1, "an image"),
+		RunE: fromSpec(g, f, &quiet, run.Run),
 	}
 	addRunFlags(cmd, f)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no pull progress")
@@ -101,9 +106,10 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 func newRm(g *run.Global) *cobra.Command {
 	var force, volumes bool
 	cmd := &cobra.Command{
-		Use:   "rm [flags] CONTAINER [CONTAINER...]",
-		Short: "Remove containers",
-		Args:  minArgs(1, "at least one container"),
+		Use:     "rm [flags] CONTAINER [CONTAINER...]",
+		Short:   "Remove containers",
+		Example: "  den rm web\n  den rm -f $(den ps -aq)",
+		Args:    minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if volumes { // issue 12
 				return run.RemoveWithVolumes(g, args, force)
@@ -118,8 +124,9 @@ func newRm(g *run.Global) *cobra.Command {
 
 func newUnshare(g *run.Global) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "unshare [COMMAND [ARG...]]",
-		Short: "Run a command inside den's user namespace (to inspect or delete the store)",
+		Use:     "unshare [COMMAND [ARG...]]",
+		Short:   "Run a command inside den's user namespace (to inspect or delete the store)",
+		Example: "  den unshare ls -ln ~/.local/share/den/storage\n  den unshare rm -rf ~/.local/share/den",
 		RunE: func(_ *cobra.Command, args []string) error {
 			return run.Unshare(g, args)
 		},

@@ -12,9 +12,10 @@ import (
 
 func newTop(g *run.Global) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "top CONTAINER [ps OPTIONS]",
-		Short: "List a running container's processes, with the host's ps (default -ef)",
-		Args:  minArgs(1, "a container"),
+		Use:     "top CONTAINER [ps OPTIONS]",
+		Short:   "List a running container's processes, with the host's ps (default -ef)",
+		Example: "  den top web\n  den top web aux",
+		Args:    minArgs(1, "a container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, err := run.Top(g, args[0], args[1:])
 			if err != nil {

@@ -54,6 +54,7 @@ func newVolumeLs(g *run.Global) *cobra.Command {
 		Use:     "ls",
 		Aliases: []string{"list"},
 		Short:   "List volumes",
+		Example: "  den volume ls",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			vs, err := run.VolumeList(g)
@@ -80,9 +81,10 @@ func newVolumeLs(g *run.Global) *cobra.Command {
 
 func newVolumeInspect(g *run.Global) *cobra.Command {
 	return &cobra.Command{
-		Use:   "inspect VOLUME [VOLUME...]",
-		Short: "Show volumes as JSON",
-		Args:  minArgs(1, "at least one volume"),
+		Use:     "inspect VOLUME [VOLUME...]",
+		Short:   "Show volumes as JSON",
+		Example: "  den volume inspect cache",
+		Args:    minArgs(1, "at least one volume"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vs, err := run.VolumeInspect(g, args)
 			if err != nil {
@@ -104,6 +106,7 @@ func newVolumeRm(g *run.Global) *cobra.Command {
 		Use:     "rm VOLUME [VOLUME...]",
 		Aliases: []string{"remove"},
 		Short:   "Remove volumes no container uses",
+		Example: "  den volume rm cache",
 		Args:    minArgs(1, "at least one volume"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return run.VolumeRemove(g, args)
@@ -116,9 +119,10 @@ func newVolumeRm(g *run.Global) *cobra.Command {
 func newVolumePrune(g *run.Global) *cobra.Command {
 	var all, force bool
 	cmd := &cobra.Command{
-		Use:   "prune [flags]",
-		Short: "Remove anonymous volumes no container uses (-a: every unused volume)",
-		Args:  cobra.NoArgs,
+		Use:     "prune [flags]",
+		Short:   "Remove anonymous volumes no container uses (-a: every unused volume)",
+		Example: "  den volume prune\n  den volume prune -a",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			what := "all anonymous local volumes not used by at least one container"
 			if all {
