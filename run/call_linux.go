@@ -32,6 +32,10 @@ type hooks struct {
 	terminal bool
 	// file is handed to the child at ctl.RequestFD.
 	file *os.File
+	// join is NAME of --network container:NAME: the child starts inside
+	// that container's user namespace (userNS), see joinTarget.
+	join   string
+	userNS *os.File
 }
 
 // requestArgs is a request's body: the shared options, then the
@@ -58,6 +62,13 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 		sigs = make(chan os.Signal, 16)
 		signal.Notify(sigs, ctl.Signals...)
 		defer signal.Stop(sigs)
+	}
+	if h.join != "" {
+		release, err := g.joinTarget(&h)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	conn, remote, err := ctl.Pair()
 	if err != nil {
@@ -111,6 +122,9 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 		uo.Stdin, uo.Stdout, uo.Stderr = null, null, null
 	}
 	g.debugf("entering the user namespace")
+	if h.userNS != nil {
+		return userns.Join(uo, h.userNS)
+	}
 	return userns.Start(uo)
 }
 
