@@ -13,25 +13,29 @@ const module = "github.com/denproject/den/"
 
 // allowed lists, for each of den's packages, the den packages it may
 // import: the layering of DEVELOPERS.md, cmd → run → leaves. The leaves
-// (pull, overlay, userns, netns) import no other den package. Inside run,
+// (pull, overlay, userns, netns, doctor, cgroups) import no other den package. Inside run,
 // ctl (the control protocol) is a leaf too; pid1, the container's init,
 // knows only the protocol; spec and security are pure and know only the
 // init's types; nothing under run imports run itself, which composes them.
 var allowed = map[string][]string{
 	"cmd/den":     {"cmd/den/cli", "run", "run/ctl", "run/pid1", "userns"},
-	"cmd/den/cli": {"run", "run/spec", "pull"},
-	"run": {"pull", "overlay", "userns", "netns", "run/ctl", "run/pid1", "run/spec", "run/security",
-		"run/records"},
-	"run/ctl":      {},
-	"run/pid1":     {"run/ctl"},
-	"run/spec":     {"netns", "pull", "run/pid1", "run/security"},
-	"run/security": {"run/pid1"},
-	"run/records":  {"netns", "run/spec"},
-	"pull":         {},
-	"overlay":      {},
-	"userns":       {},
-	"netns":        {},
-	"bench/driver": {"internal/testimage"},
+	"cmd/den/cli": {"run", "run/spec", "pull", "doctor"},
+	"run": {"pull", "overlay", "userns", "netns", "doctor", "run/ctl", "run/pid1", "run/spec", "run/security",
+		"run/records", "run/cptar", "run/dockerjson", "cgroups"},
+	"run/ctl":        {},
+	"run/pid1":       {"run/ctl"},
+	"run/spec":       {"netns", "pull", "run/pid1", "run/security", "cgroups"},
+	"run/security":   {"run/pid1"},
+	"run/records":    {"netns", "run/spec"},
+	"run/cptar":      {},
+	"run/dockerjson": {"netns", "run/pid1", "run/records", "run/spec"},
+	"pull":           {},
+	"overlay":        {},
+	"userns":         {},
+	"netns":          {},
+	"doctor":         {},
+	"cgroups":        {},
+	"bench/driver":   {"internal/testimage"},
 }
 
 // TestImportFence keeps that layering, and keeps cobra and lipgloss in

@@ -174,3 +174,77 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 	}
 	return cmd.ProcessState.ExitCode()
 }
+
+func TestAttachToDetachedContainer(t *testing.T) {
+	e, ref := pulled(t)
+	// -di: stdin is kept for den attach; what comes in goes back out.
+	e.ok("run", "-di", "--name", "cat", "--network", "none", ref, "sh", "-c", "while read l; do echo got $l; done")
+	t.Cleanup(func() { e.den("rm", "-f", "cat") })
+	cmd := e.command(t.Context(), "attach", "cat")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(out)
+	in.Write([]byte("one\n"))
+	if line, _ := br.ReadString('\n'); line != "got one\n" {
+		t.Fatalf("attach: %q", line)
+	}
+	// ctrl-p ctrl-q detaches; the container runs on.
+	in.Write([]byte{16, 17})
+	if code := waitExit(t, cmd); code != 0 {
+		t.Fatalf("detach: exit %d", code)
+	}
+	if ps := e.ok("ps").stdout; !strings.Contains(ps, "cat") {
+		t.Fatal("the container stopped when den detached")
+	}
+	// Attached again: the container's end is den's status.
+	cmd = e.command(t.Context(), "attach", "--detach-keys", "ctrl-x", "cat")
+	in, _ = cmd.StdinPipe()
+	out, _ = cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	br = bufio.NewReader(out)
+	in.Write([]byte("two\n"))
+	if line, _ := br.ReadString('\n'); line != "got two\n" {
+		t.Fatalf("attach again: %q", line)
+	}
+	in.Close() // EOF ends read, and the command with 0
+	time.Sleep(200 * time.Millisecond)
+	e.ok("kill", "-s", "TERM", "cat")
+	if code := waitExit(t, cmd); code != 143 && code != 0 {
+		t.Fatalf("attached den's status after the container ended: %d", code)
+	}
+	if logs := e.ok("logs", "cat").stdout; logs != "got one\ngot two\n" {
+		t.Fatalf("logs of an attached container: %q", logs)
+	}
+	oneLineError(t, e.den("attach", "nosuch"), "nosuch")
+	oneLineError(t, e.den("attach", "--detach-keys", "ctrl-1", "cat"), "--detach-keys")
+}
+
+func TestAttachToTerminal(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "-dit", "--name", "tty", "--network", "none", ref, "sh")
+	t.Cleanup(func() { e.den("rm", "-f", "tty") })
+	master, slave := openPTY(t)
+	unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 27, Col: 88})
+	cmd := e.command(t.Context(), "attach", "tty")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scr := readScreen(master)
+	master.Write([]byte("stty size; tty\n"))
+	scr.waitFor(t, "27 88")
+	scr.waitFor(t, "/dev/pts/")
+	master.Write([]byte{16, 17})
+	if code := waitExit(t, cmd); code != 0 {
+		t.Fatalf("detach from a terminal: exit %d", code)
+	}
+	if ps := e.ok("ps").stdout; !strings.Contains(ps, "tty") {
+		t.Fatal("the container stopped when den detached")
+	}
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -33,4 +34,35 @@ func TestCommandInheritsOnlyStdio(t *testing.T) {
 			t.Errorf("--network %s: the command holds %q, want 0 1 2 (and ls's 3)", network, got)
 		}
 	}
+}
+
+// --preserve-fds N passes den's 3..3+N-1 on, with systemd's LISTEN_FDS and
+// LISTEN_PID (the command's own pid), as socket activation wants.
+func TestPreserveFDs(t *testing.T) {
+	e, ref := pulled(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	cmd := e.command(t.Context(), "run", "--rm", "--network", "none", "--preserve-fds", "2", ref,
+		"sh", "-c", `echo "$LISTEN_FDS $LISTEN_PID $$" >&3; ls /proc/self/fd | tr '\n' ' '`)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.ExtraFiles = []*os.File{w, null}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	w.Close()
+	got, _ := io.ReadAll(r)
+	f := strings.Fields(string(got))
+	if len(f) != 3 || f[0] != "2" || f[1] != f[2] {
+		t.Fatalf("through fd 3: %q, want LISTEN_FDS=2 and LISTEN_PID the command's pid", got)
+	}
+	if fds := strings.TrimSpace(out.String()); fds != "0 1 2 3 4 5" {
+		t.Fatalf("the command holds %q, want 0-4 (and ls's 5)", fds)
+	}
+	oneLineError(t, e.den("run", "--rm", "--preserve-fds", "9", ref, "true"), "--preserve-fds")
 }

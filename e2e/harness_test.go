@@ -177,6 +177,17 @@ func runAsTestUser() (int, error) {
 			}
 		}
 	}
+	// Host faults for den doctor, each made by root in a mount namespace
+	// of its own: one run per fault.
+	if selects(os.Args[1:], doctorFaultTest) {
+		fcode, err := runDoctorFaults(uid, gid, bin, dir, tmp, cmd.Env)
+		if err != nil {
+			return 0, err
+		}
+		if code == 0 {
+			code = fcode
+		}
+	}
 	return code, nil
 }
 

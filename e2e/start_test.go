@@ -111,3 +111,14 @@ func TestCompletionOfNames(t *testing.T) {
 		t.Fatalf("run completes images: %q", out)
 	}
 }
+
+func TestVersionFormat(t *testing.T) {
+	e := newEnv(t)
+	if r := e.ok("version", "--format", "{{.Os}}/{{.Arch}}"); !strings.HasPrefix(r.stdout, "linux/") {
+		t.Fatalf("version --format: %s", r)
+	}
+	if r := e.ok("version", "--format", "json"); !strings.HasPrefix(r.stdout, `{"Version":`) {
+		t.Fatalf("version --format json: %s", r)
+	}
+	oneLineError(t, e.den("version", "--format", "{{.Nope"), "template")
+}

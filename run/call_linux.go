@@ -32,6 +32,9 @@ type hooks struct {
 	terminal bool
 	// file is handed to the child at ctl.RequestFD.
 	file *os.File
+	// preserve are den run --preserve-fds's descriptors, handed to the
+	// child from ctl.ChildPreserveFD on.
+	preserve []*os.File
 	// join is NAME of --network container:NAME: the child starts inside
 	// that container's user namespace (userNS), see joinTarget.
 	join   string
@@ -56,12 +59,15 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 	// them: a SIGTERM during the start must reach the container, not end
 	// den.
 	var sigs chan os.Signal
+	notified := make(chan struct{})
 	if h.terminal {
 		defer ignoreTerminalKeys()()
+		close(notified)
 	} else {
+		// Notify takes up to a millisecond: beside the child's start.
 		sigs = make(chan os.Signal, 16)
-		signal.Notify(sigs, ctl.Signals...)
-		defer signal.Stop(sigs)
+		go func() { signal.Notify(sigs, ctl.Signals...); close(notified) }()
+		defer func() { <-notified; signal.Stop(sigs) }()
 	}
 	if h.join != "" {
 		release, err := g.joinTarget(&h)
@@ -82,6 +88,7 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 	}
 	g.debugf("id maps written")
 	if sigs != nil {
+		<-notified
 		defer relay(sigs, conn)()
 	}
 	body, err := json.Marshal(args)
@@ -110,8 +117,18 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 	if h.stdin {
 		uo.Stdin = os.Stdin
 	}
-	if h.file != nil {
-		uo.ExtraFiles = append(uo.ExtraFiles, h.file) // ctl.RequestFD
+	if h.file != nil || len(h.preserve) > 0 {
+		f := h.file
+		if f == nil {
+			null, err := os.Open(os.DevNull)
+			if err != nil {
+				return nil, err
+			}
+			defer null.Close()
+			f = null
+		}
+		uo.ExtraFiles = append(uo.ExtraFiles, f) // ctl.RequestFD
+		uo.ExtraFiles = append(uo.ExtraFiles, h.preserve...)
 	}
 	if h.detach {
 		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -192,15 +209,6 @@ func doneError(d ctl.DoneBody, result any) error {
 		return &ExitError{Code: d.Code}
 	}
 	return nil
-}
-
-// relaySignals passes the signals den receives to the child, which passes
-// them to the container (or, in a pull, stops it).
-func relaySignals(conn *ctl.Conn) (stop func()) {
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, ctl.Signals...)
-	end := relay(ch, conn)
-	return func() { signal.Stop(ch); end() }
 }
 
 // relay sends what arrives on ch over conn until the returned stop.

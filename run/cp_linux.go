@@ -14,6 +14,7 @@ import (
 	"go.podman.io/storage/pkg/reexec"
 	"golang.org/x/sys/unix"
 
+	"github.com/denproject/den/run/cptar"
 	"github.com/denproject/den/run/ctl"
 )
 
@@ -306,7 +307,7 @@ func helperOut(w io.Writer, p string, req helperReq) error {
 	if err := json.NewEncoder(w).Encode(cpSource{IsDir: fi.IsDir(), Base: cpBase(p)}); err != nil {
 		return err
 	}
-	return writeTree(w, p, cpBase(p), req.Follow)
+	return cptar.WriteTree(w, p, cpBase(p), req.Follow)
 }
 
 func helperIn(p string, req helperReq) error {
@@ -315,13 +316,13 @@ func helperIn(p string, req helperReq) error {
 		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
 			return fmt.Errorf("%s: no such directory (a tar stream is extracted into a directory)", p)
 		}
-		return extract(in, extractOpts{dir: p, raw: true, chown: req.Chown})
+		return cptar.Extract(in, cptar.Opts{Dir: p, Raw: true, Chown: req.Chown})
 	}
 	dir, name, err := cpTarget(p, os.Stat, *req.Src)
 	if err != nil {
 		return err
 	}
-	return extract(in, extractOpts{dir: dir, name: name, chown: req.Chown})
+	return cptar.Extract(in, cptar.Opts{Dir: dir, Name: name, Chown: req.Chown})
 }
 
 // copyOut copies the container's a.Path to the host, or to stdout as a
@@ -351,7 +352,7 @@ func (c *child) copyOut(root *os.File, a cpArgs) error {
 	} else {
 		var dir, name string
 		if dir, name, err = cpTarget(a.Host, os.Stat, src); err == nil {
-			err = extract(br, extractOpts{dir: dir, name: name, chown: a.Opts.Archive})
+			err = cptar.Extract(br, cptar.Opts{Dir: dir, Name: name, Chown: a.Opts.Archive})
 		}
 	}
 	out.Close() // a helper still writing stops
@@ -380,7 +381,7 @@ func (c *child) copyIn(root *os.File, a cpArgs) error {
 	if a.Host == "-" {
 		_, err = io.Copy(in, os.Stdin)
 	} else {
-		err = writeTree(in, a.Host, cpBase(a.Host), a.Opts.FollowLink)
+		err = cptar.WriteTree(in, a.Host, cpBase(a.Host), a.Opts.FollowLink)
 	}
 	in.Close()
 	if werr := wait(); werr != nil {

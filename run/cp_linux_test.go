@@ -57,29 +57,6 @@ func TestCpTarget(t *testing.T) {
 	}
 }
 
-func TestEntryPath(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		raw  bool
-		want string
-		bad  bool
-	}{
-		{"top", false, ".", false},
-		{"top/", false, ".", false},
-		{"top/a/b", false, "a/b", false},
-		{"./etc/passwd", false, "etc/passwd", false},
-		{"top/a/../../x", false, "", true},
-		{"/abs/x", true, "abs/x", false},
-		{"x/./y", true, "x/y", false},
-		{"../x", true, "", true},
-	} {
-		got, err := entryPath(c.name, c.raw)
-		if (err != nil) != c.bad || got != c.want {
-			t.Errorf("entryPath(%q, %v) = %q %v", c.name, c.raw, got, err)
-		}
-	}
-}
-
 func TestParsePs(t *testing.T) {
 	out := "UID PID PPID CMD\nu 10 1 den-init\nu 11 10 sleep 300\nu 12 1 other\nu - - thread\n"
 	res, err := parsePs(out, map[int]bool{10: true, 11: true})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 
 	"github.com/denproject/den/run/ctl"
@@ -27,8 +28,9 @@ type ExecOptions struct {
 
 // execTarget is where a running container's init listens.
 type execTarget struct {
-	ID     string `json:"id"`
-	Socket string `json:"socket"`
+	ID         string `json:"id"`
+	Socket     string `json:"socket"`
+	DetachKeys string `json:"detachKeys,omitempty"`
 }
 
 // Exec is `den exec`: the container's init starts the process, in all of
@@ -40,6 +42,10 @@ func Exec(g *Global, name string, o ExecOptions) error {
 	if err := g.call("exec-target", name, &t, hooks{}); err != nil {
 		return err
 	}
+	// Caught from before the process starts, relayed once it runs.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, ctl.Signals...)
+	defer signal.Stop(sigs)
 	conn, err := ctl.Dial(t.Socket)
 	if err != nil {
 		return &codedError{code: 125, msg: fmt.Sprintf("%s: container is not running (its init does not answer: %v)", name, err)}
@@ -69,11 +75,11 @@ func Exec(g *Global, name string, o ExecOptions) error {
 		defer term.close()
 		defer term.drain()
 	}
-	return execAnswer(conn, term, o)
+	return execAnswer(conn, term, o, sigs)
 }
 
 // execAnswer follows the exec'd process until it exits.
-func execAnswer(conn *ctl.Conn, term *terminal, o ExecOptions) error {
+func execAnswer(conn *ctl.Conn, term *terminal, o ExecOptions, sigs chan os.Signal) error {
 	stop := func() {}
 	defer func() { stop() }()
 	for {
@@ -97,7 +103,7 @@ func execAnswer(conn *ctl.Conn, term *terminal, o ExecOptions) error {
 			if o.Detach {
 				return nil
 			}
-			stop = relaySignals(conn)
+			stop = relay(sigs, conn)
 		case ctl.Failed:
 			if err := m.Decode(&st); err != nil {
 				return err
@@ -128,14 +134,19 @@ func (c *child) execTarget(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if records.Decode(ctr.Metadata).State != records.Running {
-		return nil, fmt.Errorf("%s: container is not running (den start %s, then exec)", name, name)
+	rec := records.Decode(ctr.Metadata)
+	if rec.State != records.Running {
+		return nil, fmt.Errorf("%s: container is not running (den start %s first)", name, name)
 	}
 	dir, err := st.RunDir(ctr.ID)
 	if err != nil {
 		return nil, err
 	}
-	return execTarget{ID: ctr.ID, Socket: filepath.Join(dir, socketName)}, nil
+	t := execTarget{ID: ctr.ID, Socket: filepath.Join(dir, socketName)}
+	if rec.Spec != nil {
+		t.DetachKeys = rec.Spec.DetachKeys
+	}
+	return t, nil
 }
 
 func init() { register("exec-target", (*child).execTarget) }

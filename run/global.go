@@ -25,6 +25,7 @@ type Global struct {
 	// MaxLayerSize bounds a layer's uncompressed size; 0 means the default.
 	MaxLayerSize int64     `json:"maxLayerSize"`
 	Stderr       io.Writer `json:"-"`
+	filled       bool
 }
 
 // DefaultMaxLayerSize is generous: real layers are far smaller, a
@@ -50,6 +51,10 @@ func (e *codedError) Error() string { return e.msg }
 func (e *codedError) ExitCode() int { return e.code }
 
 func (g *Global) fill() error {
+	if g.filled {
+		return nil
+	}
+	g.filled = true
 	if g.Stderr == nil {
 		g.Stderr = os.Stderr
 	}

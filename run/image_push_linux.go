@@ -9,6 +9,7 @@ import (
 
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/pull"
+	"github.com/denproject/den/run/dockerjson"
 )
 
 func init() {
@@ -115,7 +116,7 @@ func repoTags(st *overlay.Store, ref string, insecure bool) ([]string, error) {
 	var out []string
 	for _, im := range imgs {
 		for _, n := range im.Names {
-			if repo, _ := splitName(n); repo == r.Repository() {
+			if repo, _ := dockerjson.SplitName(n); repo == r.Repository() {
 				out = append(out, n)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/pull"
+	"github.com/denproject/den/run/dockerjson"
 )
 
 // PullOptions are `den pull`'s and `den load`'s flags.
@@ -212,22 +213,12 @@ func (c *child) images(json.RawMessage) (any, error) {
 			rows = append(rows, row)
 		}
 		for _, n := range im.Names {
-			row.Repository, row.Tag = splitName(n)
+			row.Repository, row.Tag = dockerjson.SplitName(n)
 			rows = append(rows, row)
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Created.After(rows[j].Created) })
 	return rows, nil
-}
-
-func splitName(n string) (repo, tag string) {
-	if i := strings.LastIndex(n, "@"); i >= 0 {
-		return n[:i], "<none>"
-	}
-	if i := strings.LastIndex(n, ":"); i > strings.LastIndex(n, "/") {
-		return n[:i], n[i+1:]
-	}
-	return n, "<none>"
 }
 
 // findImage resolves what a user typed: a name (normalised as docker does),

@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/run/dockerjson"
 	"github.com/denproject/den/run/records"
 )
 
@@ -91,25 +92,25 @@ func notFound(name, typ string) string {
 	return fmt.Sprintf("no such %s: %s", what, name)
 }
 
-func (c *child) containerJSON(st *overlay.Store, ctr *overlay.Container) ContainerJSON {
+func (c *child) containerJSON(st *overlay.Store, ctr *overlay.Container) dockerjson.ContainerJSON {
 	r := records.Decode(ctr.Metadata)
-	f := ctrFacts{id: ctr.ID, name: firstName(ctr), imageID: ctr.ImageID, created: ctr.Created}
-	f.dir, _ = st.Dir(ctr.ID)
+	f := dockerjson.Facts{ID: ctr.ID, Name: firstName(ctr), ImageID: ctr.ImageID, Created: ctr.Created}
+	f.Dir, _ = st.Dir(ctr.ID)
 	if r.State == records.Running {
 		if dir, err := st.RunDir(ctr.ID); err == nil {
-			f.initPid, _ = records.InitOf(dir, r.Pid)
+			f.InitPid, _ = records.InitOf(dir, r.Pid)
 		}
 	}
 	if cfg, err := imageConfig(st, ctr.ImageID); err == nil {
-		f.image = cfg.Config
+		f.Image = cfg.Config
 	}
-	return containerJSON(f, r)
+	return dockerjson.Container(f, r)
 }
 
-func (c *child) imageJSON(st *overlay.Store, im *overlay.Image) (ImageJSON, error) {
+func (c *child) imageJSON(st *overlay.Store, im *overlay.Image) (dockerjson.ImageJSON, error) {
 	cfg, err := imageConfig(st, im.ID)
 	if err != nil {
-		return ImageJSON{}, err
+		return dockerjson.ImageJSON{}, err
 	}
 	var size int64
 	if imgs, err := st.Images(); err == nil {
@@ -119,7 +120,7 @@ func (c *child) imageJSON(st *overlay.Store, im *overlay.Image) (ImageJSON, erro
 			}
 		}
 	}
-	return imageJSON(im.ID, im.Names, im.Digest, size, cfg), nil
+	return dockerjson.Image(im.ID, im.Names, im.Digest, size, cfg), nil
 }
 
 func imageConfig(st *overlay.Store, id string) (*v1.ConfigFile, error) {

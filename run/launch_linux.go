@@ -31,17 +31,6 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		return 125, err
 	}
 	defer conn.Close()
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{"den-init"}
-	cmd.Env = []string{ctl.EnvRole + "=init"}
-	if c.g.Debug {
-		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if sp.Detach {
-		// The init keeps the command's output in the log.
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
-	}
 	dir, err := st.RunDir(id)
 	if err != nil {
 		return 125, err
@@ -56,13 +45,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		return 125, err
 	}
 	defer logDir.Close()
-	cmd.ExtraFiles = []*os.File{remote, ln, logDir} // ctl.FD, ctl.ListenFD, ctl.LogFD
-	ic.Log = sp.Log
-	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
-	if ic.NewNet {
-		flags |= syscall.CLONE_NEWNET
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	cmd := c.initCommand(ic, sp, remote, ln, logDir)
 	// The parent-death signal follows the forking thread, not den: keep
 	// that thread ours until the init is reaped (golang/go#27505).
 	runtime.LockOSThread()
@@ -136,6 +119,37 @@ func (c *child) relayInit(conn *ctl.Conn, id string) *codedError {
 			f.Close()
 		}
 	}
+}
+
+// initCommand is the init's process: den again, in new namespaces, with
+// its descriptors in ctl's order.
+func (c *child) initCommand(ic *pid1.Config, sp *spec.Spec, remote, ln, logDir *os.File) *exec.Cmd {
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{"den-init"}
+	cmd.Env = []string{ctl.EnvRole + "=init"}
+	if c.g.Debug {
+		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if sp.Detach {
+		// The init keeps the command's output in the log.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	}
+	cmd.ExtraFiles = []*os.File{remote, ln, logDir} // ctl.FD, ctl.ListenFD, ctl.LogFD
+	for i := 0; i < sp.PreserveFDs; i++ {           // from ctl.InitPreserveFD on
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(ctl.ChildPreserveFD+i), "preserved"))
+	}
+	ic.PreserveFDs = sp.PreserveFDs
+	ic.Log = sp.Log
+	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
+	if ic.NewNet {
+		flags |= syscall.CLONE_NEWNET
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	if ic.KeepID {
+		keepIDAttr(cmd.SysProcAttr) // keepid_linux.go: a nested user namespace
+	}
+	return cmd
 }
 
 // containerDir opens the container's directory for the init, which keeps

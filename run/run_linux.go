@@ -25,7 +25,10 @@ type runArgs struct {
 // returns once the command runs, and prints the container's id.
 func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
 	h := hooks{progress: progress, stdin: sp.Interactive, detach: sp.Detach, join: sp.Network.Container}
-	if sp.Tty {
+	for i := 0; i < sp.PreserveFDs; i++ {
+		h.preserve = append(h.preserve, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	if sp.Tty && !sp.Detach {
 		t := newTerminal()
 		defer t.close()
 		h.tty = func(master *os.File) { t.attach(master, sp.Interactive) }
@@ -41,6 +44,10 @@ func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
 		}
 		return sp.Detach
 	}
+	if err := g.fill(); err != nil {
+		return err
+	}
+	g.useCompiledSeccomp(&sp.Sandbox)
 	if err := g.call("run", runArgs{Spec: sp, Report: progress != nil}, nil, h); err != nil {
 		return err
 	}
@@ -79,7 +86,13 @@ func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state reco
 		return nil, nil, cfg, err
 	}
 	now := time.Now()
-	rec := &records.Record{Image: sp.Image, Args: argv, Created: now, State: state, Spec: sp, Ports: sp.Network.Ports}
+	recSpec := sp
+	if sp.Rm && !sp.Detach {
+		// A throwaway container is never started again: its record stays
+		// small, which keeps the store's bookkeeping off the run's time.
+		recSpec = &spec.Spec{Image: sp.Image, Name: sp.Name, Rm: true, Network: spec.Network{Mode: sp.Network.Mode}}
+	}
+	rec := &records.Record{Image: sp.Image, Args: argv, Created: now, State: state, Spec: recSpec, Ports: sp.Network.Ports}
 	if state == records.Running {
 		rec.StartedAt, rec.Pid = now, os.Getpid()
 	}

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/denproject/den/run/dockerjson"
 	"github.com/denproject/den/run/spec"
 )
 
@@ -71,8 +72,8 @@ func TestSplitName(t *testing.T) {
 		"localhost:5000/x":                 {"localhost:5000/x", "<none>"},
 		"r/x@sha256:abc":                   {"r/x", "<none>"},
 	} {
-		if r, tag := splitName(in); r != want[0] || tag != want[1] {
-			t.Errorf("splitName(%q) = %q %q", in, r, tag)
+		if r, tag := dockerjson.SplitName(in); r != want[0] || tag != want[1] {
+			t.Errorf("dockerjson.SplitName(%q) = %q %q", in, r, tag)
 		}
 	}
 }

@@ -19,6 +19,10 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	// Between the init's fork and a command given --preserve-fds.
+	if pid1.IsListenExec() {
+		pid1.ListenExec()
+	}
 	// What den starts gets only the descriptors den hands it.
 	ctl.CloseInherited()
 	// den's own namespace child blocks here until its id maps are written.

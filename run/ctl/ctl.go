@@ -22,6 +22,14 @@ const FD = 3
 // den, the owner of the container's namespaces, may open).
 const RequestFD = 4
 
+// ChildPreserveFD and InitPreserveFD are where the namespace child and
+// the init find the descriptors den run --preserve-fds passes on (den's
+// 3, 4, ...), in order; the command gets them at 3, 4, ... again.
+const (
+	ChildPreserveFD = 5
+	InitPreserveFD  = 6
+)
+
 // ListenFD is where the init finds its listening socket: bound in the
 // container's run directory on the host, it is how den exec reaches a
 // running container, without the namespace child.
@@ -79,9 +87,28 @@ const (
 	// starts a process in the container: ExecBody, and with it den's
 	// stdin, stdout and stderr as descriptors (none with a terminal).
 	Exec Type = "exec"
-	// Exit (init → den) is an exec'd process's exit status.
+	// Exit (init → den) is an exec'd process's exit status, or, to an
+	// attached den, the container's.
 	Exit Type = "exit"
+	// Attach (den → init, on a connection to the init's listening socket)
+	// joins a detached container's stdio: AttachBody, with den's stdout
+	// and stderr as descriptors.
+	Attach Type = "attach"
+	// Attached (init → den) answers Attach: AttachedBody, with the way
+	// into the container's stdin (the pty master, or its stdin pipe) as a
+	// descriptor when den asked for it and the container has one.
+	Attached Type = "attached"
 )
+
+// AttachBody asks for the container's stdin too.
+type AttachBody struct {
+	Stdin bool `json:"stdin,omitempty"`
+}
+
+// AttachedBody says whether the container has a terminal.
+type AttachedBody struct {
+	Tty bool `json:"tty,omitempty"`
+}
 
 // Msg is one message. Body is the type's payload, decoded by the receiver
 // into the type it expects.

@@ -44,7 +44,32 @@ type Config struct {
 	// Log, when set, keeps the command's stdout and stderr in the log, in
 	// the directory den hands the init at ctl.LogFD.
 	Log *Log `json:"log,omitempty"`
+	// Detached: no den holds the container's stdio; the init keeps it
+	// (a pty with Tty, a stdin pipe with Interactive) for den attach.
+	Detached    bool `json:"detached,omitempty"`
+	Interactive bool `json:"interactive,omitempty"`
+	// PreserveFDs descriptors from ctl.InitPreserveFD on go to the
+	// command at 3, 4, ..., with LISTEN_FDS and LISTEN_PID.
+	PreserveFDs int `json:"preserveFDs,omitempty"`
 	Sandbox
+	// Issue 12: what --shm-size, --ulimit, --sysctl, --device, the
+	// cgroup limits and --userns=keep-id ask of the init (host_linux.go).
+	ShmSize int64             `json:"shmSize,omitempty"`
+	Rlimits []Rlimit          `json:"rlimits,omitempty"`
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	Devices []Bind            `json:"devices,omitempty"`
+	// Cgroup is the container's own cgroup, which the init joins.
+	Cgroup string `json:"cgroup,omitempty"`
+	// KeepID starts the init in a user namespace of its own (den's
+	// launch reads it; the init needs nothing more).
+	KeepID bool `json:"keepID,omitempty"`
+}
+
+// Rlimit is one --ulimit: a resource (RLIMIT_*) with its limits.
+type Rlimit struct {
+	Type int    `json:"type"`
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
 }
 
 // Sandbox is what restricts the command.
@@ -56,6 +81,9 @@ type Sandbox struct {
 	LastCap    uint     `json:"lastCap"`
 	NoNewPrivs bool     `json:"noNewPrivs,omitempty"`
 	Seccomp    *Seccomp `json:"seccomp,omitempty"`
+	// SeccompKey names Seccomp's compiled program in den's cache, when
+	// den sends that instead of the rules.
+	SeccompKey string `json:"seccompKey,omitempty"`
 	// SeccompFilter is Seccomp compiled by CompileSeccomp; what init loads.
 	SeccompFilter []byte `json:"seccompFilter,omitempty"`
 	// MaskedPaths are hidden (/dev/null or an empty read-only tmpfs);

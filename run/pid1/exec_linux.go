@@ -23,8 +23,8 @@ var children = struct {
 	exits map[int]chan int
 }{exits: map[int]chan int{}}
 
-// serveExec accepts den exec's connections on the listening socket for as
-// long as the container runs; each is one process.
+// serveExec accepts den exec's and den attach's connections on the
+// listening socket for as long as the container runs.
 func serveExec(ln *os.File, c *Config) {
 	for {
 		conn, err := ctl.Accept(ln)
@@ -33,7 +33,18 @@ func serveExec(ln *os.File, c *Config) {
 		}
 		go func() {
 			defer conn.Close()
-			if err := execOne(conn, c); err != nil {
+			m, files, err := conn.Recv()
+			if err == nil {
+				switch m.Type {
+				case ctl.Exec:
+					err = execOne(conn, c, m, files)
+				case ctl.Attach:
+					err = attachOne(conn, m, files)
+				default:
+					err = fmt.Errorf("unexpected %s on the container's socket", m.Type)
+				}
+			}
+			if err != nil {
 				_ = conn.Send(ctl.Failed, ctl.StatusBody{Code: exitCodeFor(err), Msg: err.Error()})
 			}
 		}()
@@ -42,15 +53,14 @@ func serveExec(ln *os.File, c *Config) {
 
 // execOne starts the process a connection asks for, reports its pid, then
 // relays signals to it until it exits, and reports its status.
-func execOne(conn *ctl.Conn, c *Config) error {
-	var e ctl.ExecBody
-	files, err := conn.Expect(ctl.Exec, &e)
+func execOne(conn *ctl.Conn, c *Config, m ctl.Msg, files []*os.File) error {
 	defer func() {
 		for _, f := range files {
 			f.Close()
 		}
 	}()
-	if err != nil {
+	var e ctl.ExecBody
+	if err := m.Decode(&e); err != nil {
 		return err
 	}
 	if len(e.Args) == 0 {

@@ -37,8 +37,10 @@ func Main() int {
 	stamp("command started")
 	go serveExec(os.NewFile(ctl.ListenFD, "ctl-listen"), &c)
 	_ = p.conn.Send(ctl.Started, nil)
+	commandPid = proc.Pid
 	code = reap(proc.Pid, sigs)
 	drain()
+	tellAttached(code)
 	stamp("command exited")
 	return code
 }
@@ -91,29 +93,11 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 	if err := workdir(c.Cwd); err != nil {
 		return nil, nil, 125, err
 	}
-	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
-	drain := func() {}
-	if c.Log != nil && !c.Tty {
-		w, err := openLog(ctl.LogFD, *c.Log)
-		if err != nil {
-			return nil, nil, 125, err
-		}
-		out, errOut, wait, err := logStreams(w, os.Stdout, os.Stderr)
-		if err != nil {
-			return nil, nil, 125, err
-		}
-		defer out.Close()
-		defer errOut.Close()
-		stdio[1], stdio[2], drain = out, errOut, wait
+	stdio, closeStdio, drain, err := p.stdio(c)
+	if err != nil {
+		return nil, nil, 125, err
 	}
-	if c.Tty {
-		slave, err := p.openTTY(c.UID)
-		if err != nil {
-			return nil, nil, 125, err
-		}
-		defer slave.Close()
-		stdio = []*os.File{slave, slave, slave}
-	}
+	defer closeStdio()
 	path, err := lookPath(c.Args[0], envPath(c.Env))
 	if err != nil {
 		return nil, nil, exitCodeFor(err), err
@@ -129,10 +113,11 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 	}
 	children.Lock() // the reaper must know the command's pid first
 	defer children.Unlock()
-	proc, err := os.StartProcess(path, c.Args, &os.ProcAttr{
+	exe, argv, env, files := withPreserved(c, path, stdio)
+	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
 		Dir:   c.Cwd,
-		Env:   c.Env,
-		Files: stdio,
+		Env:   env,
+		Files: files,
 		Sys: &syscall.SysProcAttr{
 			Setsid:     true,
 			Setctty:    c.Tty,

@@ -128,10 +128,7 @@ func logStreams(w *logWriter, out, errOut io.Writer) (stdout, stderr *os.File, w
 	wait = func() {
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(time.Second):
-		}
+		waitAtMost(done)
 	}
 	return stdout, stderr, wait, nil
 }

@@ -18,6 +18,9 @@ var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 // the root with pivot_root and detaches the old one. /proc is mounted
 // before pivot_root: afterwards the kernel refuses it (no visible proc).
 func setupRootfs(c *Config) error {
+	if err := setupHost(c); err != nil {
+		return err
+	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 		return fmt.Errorf("making / a slave mount: %w", err)
 	}
@@ -89,7 +92,11 @@ func setupDev(c *Config) error {
 	if err := mountAt(root, "/dev/pts", "devpts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, ptsOpts); err != nil {
 		return err
 	}
-	if err := mountAt(root, "/dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
+	shm := "mode=1777,size=65536k"
+	if c.ShmSize > 0 {
+		shm = fmt.Sprintf("mode=1777,size=%d", c.ShmSize)
+	}
+	if err := mountAt(root, "/dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, shm); err != nil {
 		return err
 	}
 	if err := mountAt(root, "/dev/mqueue", "mqueue", "mqueue", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
@@ -104,7 +111,7 @@ func setupDev(c *Config) error {
 			return fmt.Errorf("creating /dev/%s: %w", link, err)
 		}
 	}
-	return nil
+	return bindDevices(root, c.Devices)
 }
 
 func setupSys(c *Config) error {

@@ -19,24 +19,11 @@ func (p *initProc) openTTY(uid uint32) (*os.File, error) {
 // conn and waits until den has set the window size (ready), so that the
 // command starts with the right size.
 func openPTY(conn *ctl.Conn, uid uint32, ready func() error) (*os.File, error) {
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	master, slave, err := allocPTY(uid)
 	if err != nil {
-		return nil, fmt.Errorf("opening /dev/ptmx: %w", err)
+		return nil, err
 	}
 	defer master.Close()
-	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		return nil, fmt.Errorf("unlocking the pty: %w", err)
-	}
-	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		return nil, fmt.Errorf("reading the pty number: %w", err)
-	}
-	name := fmt.Sprintf("/dev/pts/%d", n)
-	slave, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", name, err)
-	}
-	_ = unix.Fchown(int(slave.Fd()), int(uid), -1)
 	if err := conn.Send(ctl.TTY, nil, master); err != nil {
 		slave.Close()
 		return nil, fmt.Errorf("sending the pty to den: %w", err)
@@ -46,4 +33,30 @@ func openPTY(conn *ctl.Conn, uid uint32, ready func() error) (*os.File, error) {
 		return nil, fmt.Errorf("waiting for den to size the pty: %w", err)
 	}
 	return slave, nil
+}
+
+// allocPTY opens a pty pair in the container's devpts; the slave belongs
+// to uid.
+func allocPTY(uid uint32) (master, slave *os.File, err error) {
+	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening /dev/ptmx: %w", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("unlocking the pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("reading the pty number: %w", err)
+	}
+	name := fmt.Sprintf("/dev/pts/%d", n)
+	slave, err = os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("opening %s: %w", name, err)
+	}
+	_ = unix.Fchown(int(slave.Fd()), int(uid), -1)
+	return master, slave, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/moby/sys/signal"
+	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/security"
@@ -34,15 +35,16 @@ func Build(f *Flags) (*Spec, error) {
 		}
 		s.Entrypoint = &ep
 	}
-	if s.Detach {
-		// No terminal in the background, and nothing to read stdin from.
-		s.Tty, s.Interactive = false, false
-	}
+	// With -d, -t and -i are kept for den attach: the init then holds the
+	// pty, or the command's stdin.
 	var err error
 	if s.Pull, err = ParsePull(f.Pull); err != nil {
 		return nil, err
 	}
 	if s.Env, err = BuildEnv(f.EnvFiles, f.Env); err != nil {
+		return nil, err
+	}
+	if err := buildHost(f, s); err != nil { // host.go: takes the volumes out of f.Volumes
 		return nil, err
 	}
 	for _, v := range f.Volumes {
@@ -93,6 +95,14 @@ func buildLifecycle(f *Flags, s *Spec) error {
 		t := f.StopTimeout
 		s.StopTimeout = &t
 	}
+	if err := checkPreserved(f.PreserveFDs); err != nil {
+		return err
+	}
+	s.PreserveFDs = f.PreserveFDs
+	if _, err := ParseDetachKeys(f.DetachKeys); err != nil {
+		return err
+	}
+	s.DetachKeys = f.DetachKeys
 	if s.Restart, err = ParseRestart(f.Restart); err != nil {
 		return err
 	}
@@ -140,4 +150,18 @@ func BuildEnv(files, env []string) ([]string, error) {
 		entries = append(entries, ParseEnvFile(string(b))...)
 	}
 	return ResolveEnv(append(entries, env...), os.LookupEnv), nil
+}
+
+// checkPreserved makes sure den holds the descriptors --preserve-fds
+// passes on.
+func checkPreserved(n int) error {
+	if n < 0 || n > 1000 {
+		return fmt.Errorf("invalid --preserve-fds %d: use the number of descriptors after stderr to pass on", n)
+	}
+	for fd := 3; fd < 3+n; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return fmt.Errorf("--preserve-fds %d: descriptor %d is not open in den", n, fd)
+		}
+	}
+	return nil
 }

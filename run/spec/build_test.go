@@ -36,8 +36,8 @@ func TestBuildResolvesOnTheHost(t *testing.T) {
 	if s.Entrypoint == nil || len(*s.Entrypoint) != 0 {
 		t.Errorf("--entrypoint \"\" must clear the image's: %v", s.Entrypoint)
 	}
-	if s.Tty || s.Interactive {
-		t.Error("-d keeps no terminal and no stdin")
+	if !s.Tty || !s.Interactive || !s.Detach {
+		t.Error("-dit keeps the terminal and stdin, for den attach")
 	}
 	if s.Sandbox.Seccomp == nil || !s.Sandbox.NoNewPrivs || len(s.Sandbox.MaskedPaths) == 0 {
 		t.Errorf("default sandbox missing: %+v", s.Sandbox)

@@ -41,4 +41,19 @@ type Flags struct {
 	LabelFiles     []string
 	CIDFile        string
 	Restart        string
+	DetachKeys     string
+	PreserveFDs    int
+	// Issue 12's flags (runhost.go); see host.go.
+	UserNS     string
+	Mount      []string
+	ShmSize    string
+	Ulimits    []string
+	GroupAdd   []string
+	Devices    []string
+	Sysctls    []string
+	Memory     string
+	MemorySwap string
+	CPUs       float64
+	CPUShares  int64
+	PidsLimit  int64
 }

@@ -214,6 +214,37 @@ func ParseLabel(s string) (string, string, error) {
 	return k, v, nil
 }
 
+// ParseDetachKeys reads docker's --detach-keys: comma-separated keys,
+// each a character or ctrl-X (X a letter or one of @[\]^_).
+func ParseDetachKeys(s string) ([]byte, error) {
+	if s == "" {
+		s = "ctrl-p,ctrl-q"
+	}
+	var keys []byte
+	for _, k := range strings.Split(s, ",") {
+		switch {
+		case len(k) == 1:
+			keys = append(keys, k[0])
+		case len(k) == 6 && strings.HasPrefix(strings.ToLower(k), "ctrl-"):
+			c := k[5]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			switch {
+			case c >= 'a' && c <= 'z':
+				keys = append(keys, c-'a'+1)
+			case strings.IndexByte("@[\\]^_", c) >= 0:
+				keys = append(keys, c-'@')
+			default:
+				return nil, fmt.Errorf("invalid --detach-keys %q: %q is not a key (use ctrl-a..ctrl-z, ctrl-@, ctrl-[, ctrl-\\, ctrl-], ctrl-^, ctrl-_ or a character)", s, k)
+			}
+		default:
+			return nil, fmt.Errorf("invalid --detach-keys %q: %q is not a key (use ctrl-X or a character, comma-separated)", s, k)
+		}
+	}
+	return keys, nil
+}
+
 func isHexString(s string) bool {
 	return strings.Trim(s, "0123456789abcdef") == ""
 }

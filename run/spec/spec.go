@@ -50,8 +50,15 @@ type Spec struct {
 	// Restart is --restart: no, on-failure (MaxRetries 0: no limit),
 	// always or unless-stopped.
 	Restart Restart `json:"restart,omitzero"`
+	// PreserveFDs passes den's descriptors 3..3+N-1 to the command, with
+	// LISTEN_FDS=N (systemd's socket activation).
+	PreserveFDs int `json:"preserveFDs,omitempty"`
+	// DetachKeys are den attach's for this container ("": docker's).
+	DetachKeys string `json:"detachKeys,omitempty"`
 	// CIDFile gets the container's id once it exists.
 	CIDFile string `json:"cidfile,omitempty"`
+	// Host is --userns, volumes, --mount and the resource flags (host.go).
+	Host Host `json:"host,omitzero"`
 }
 
 // Network is the container's network: the backend (or host, none), the

@@ -4,7 +4,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -100,15 +102,31 @@ func newRoot(g *run.Global) *cobra.Command {
 	return root
 }
 
+// versionInfo is den version's, with docker's field names for templates.
+type versionInfo struct {
+	Version   string
+	GoVersion string
+	Os        string
+	Arch      string
+}
+
 func newVersion() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print den's version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "den %s\n", Version)
+	var format string
+	cmd := &cobra.Command{
+		Use:     "version",
+		Short:   "Print den's version",
+		Example: "  den version\n  den version --format '{{.Version}}'",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := versionInfo{Version: Version, GoVersion: runtime.Version(), Os: runtime.GOOS, Arch: runtime.GOARCH}
+			return writeValue(cmd.OutOrStdout(), format, v, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "den %s\n", Version)
+				return err
+			})
 		},
 	}
+	cmd.Flags().StringVarP(&format, "format", "f", "", "json, or a Go template such as '{{.Version}}'")
+	return cmd
 }
 
 func exactArgs(n int, what string) cobra.PositionalArgs {

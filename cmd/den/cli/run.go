@@ -22,22 +22,7 @@ func newRun(g *run.Global) *cobra.Command {
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Run a command in a new container",
 		Args:  minArgs(1, "an image"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f.Image, f.Args = args[0], args[1:]
-			f.EntrypointSet = cmd.Flags().Changed("entrypoint")
-			f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
-			sp, err := spec.Build(f)
-			if err != nil {
-				return err
-			}
-			var progress func(pull.Event)
-			if !quiet {
-				p := newProgress(os.Stderr)
-				defer p.close()
-				progress = p.event
-			}
-			return run.Run(g, sp, progress)
-		},
+		RunE:  fromSpec(g, f, &quiet, run.Run),
 	}
 	addRunFlags(cmd, f)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no pull progress")
@@ -45,6 +30,27 @@ func newRun(g *run.Global) *cobra.Command {
 	// -h is --hostname, as in docker; help stays on --help.
 	cmd.Flags().BoolP("help", "", false, "help for run")
 	return cmd
+}
+
+// fromSpec is run's and create's RunE: the flags become a spec, checked
+// once, which do carries out, drawing pull progress unless quiet.
+func fromSpec(g *run.Global, f *spec.Flags, quiet *bool, do func(*run.Global, *spec.Spec, func(pull.Event)) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		f.Image, f.Args = args[0], args[1:]
+		f.EntrypointSet = cmd.Flags().Changed("entrypoint")
+		f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
+		sp, err := spec.Build(f)
+		if err != nil {
+			return err
+		}
+		var progress func(pull.Event)
+		if !*quiet {
+			p := newProgress(os.Stderr)
+			defer p.close()
+			progress = p.event
+		}
+		return do(g, sp, progress)
+	}
 }
 
 func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
@@ -87,23 +93,27 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f.StringArrayVarP(&o.Labels, "label", "l", nil, "set a label: KEY=VALUE")
 	f.StringArrayVar(&o.LabelFiles, "label-file", nil, "read labels from a file of KEY=VALUE lines")
 	f.StringVar(&o.CIDFile, "cidfile", "", "write the container's id to this file (which must not exist)")
+	f.IntVar(&o.PreserveFDs, "preserve-fds", 0, "pass den's descriptors 3..3+N-1 on to the command, with LISTEN_FDS=N")
+	f.StringVar(&o.DetachKeys, "detach-keys", "", "keys that detach den attach from this container (default ctrl-p,ctrl-q)")
 	f.StringVar(&o.Restart, "restart", "no", "with -d: no, on-failure[:N], always, unless-stopped; for as long as the den that runs the container lives (there is no daemon)")
+	addHostFlags(f, o) // runhost.go (issue 12)
 }
 
 func newRm(g *run.Global) *cobra.Command {
-	var force bool
+	var force, volumes bool
 	cmd := &cobra.Command{
 		Use:   "rm [flags] CONTAINER [CONTAINER...]",
 		Short: "Remove containers",
 		Args:  minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if volumes { // issue 12
+				return run.RemoveWithVolumes(g, args, force)
+			}
 			return run.Remove(g, args, force)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
-	// den has no named volumes yet: a container's anonymous state goes
-	// with its layer, so -v has nothing more to remove.
-	cmd.Flags().BoolP("volumes", "v", false, "also remove the container's anonymous volumes")
+	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "also remove the container's anonymous volumes")
 	return cmd
 }
 

@@ -2,12 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run"
 	"github.com/denproject/den/run/spec"
 )
@@ -24,22 +22,7 @@ func newCreate(g *run.Global) *cobra.Command {
 		Short:   "Create a container without starting it (den start runs it)",
 		Example: "  den create --name web -p 8080:80 busybox httpd -f\n  den start web",
 		Args:    minArgs(1, "an image"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f.Image, f.Args = args[0], args[1:]
-			f.EntrypointSet = cmd.Flags().Changed("entrypoint")
-			f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
-			sp, err := spec.Build(f)
-			if err != nil {
-				return err
-			}
-			var progress func(pull.Event)
-			if !quiet {
-				p := newProgress(os.Stderr)
-				defer p.close()
-				progress = p.event
-			}
-			return run.Create(g, sp, progress)
-		},
+		RunE:    fromSpec(g, f, &quiet, run.Create),
 	}
 	addRunFlags(cmd, f)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no pull progress")

@@ -175,7 +175,7 @@ func newContainer(g *run.Global) *cobra.Command {
 
 func newSystem(g *run.Global) *cobra.Command {
 	sys := &cobra.Command{Use: "system", Short: "Manage den's store"}
-	var all, force bool
+	var all, force, volumes bool
 	prune := &cobra.Command{
 		Use:     "prune [flags]",
 		Short:   "Remove stopped containers and unused images",
@@ -192,9 +192,19 @@ func newSystem(g *run.Global) *cobra.Command {
 			if err := run.PruneContainers(g); err != nil {
 				return err
 			}
+			if volumes { // issue 12: docker's --volumes, anonymous volumes only
+				names, err := run.VolumePrune(g, false)
+				for _, n := range names {
+					fmt.Printf("Deleted volume: %s\n", n)
+				}
+				if err != nil {
+					return err
+				}
+			}
 			return run.PruneImages(g, all)
 		},
 	}
+	prune.Flags().BoolVar(&volumes, "volumes", false, "also remove anonymous volumes no container uses")
 	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses")
 	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask")
 	df := &cobra.Command{

@@ -1,4 +1,6 @@
-package run
+// Package cptar streams files as tar for den cp: what docker cp writes, and
+// reading it back into a directory without leaving it.
+package cptar
 
 import (
 	"archive/tar"
@@ -16,11 +18,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeTree writes p as a tar stream whose first entry is top and whose
+// WriteTree writes p as a tar stream whose first entry is top and whose
 // other entries are under top/. Symbolic links are stored as links
 // (follow: p itself is followed, as cp -L does); nothing is read through
 // a link.
-func writeTree(w io.Writer, p, top string, follow bool) error {
+func WriteTree(w io.Writer, p, top string, follow bool) error {
 	tw := tar.NewWriter(w)
 	fi, err := os.Lstat(p)
 	if err == nil && follow && fi.Mode()&os.ModeSymlink != 0 {
@@ -122,27 +124,27 @@ func (zeros) Read(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// extractOpts say where a tar stream lands: its first component becomes
+// Opts say where a tar stream lands: its first component becomes
 // dir/name, or with name "" its entries go straight into dir (the
 // contents of a directory copied into an existing one).
-type extractOpts struct {
-	dir, name string
-	// raw extracts every entry as named, into dir (den cp - CTR:DIR).
-	raw bool
-	// chown keeps the entries' owners (cp -a); else files belong to
+type Opts struct {
+	Dir, Name string
+	// Raw extracts every entry as named, into Dir (den cp - CTR:DIR).
+	Raw bool
+	// Chown keeps the entries' owners (cp -a); else files belong to
 	// whoever extracts: the user on the host, root in the container.
-	chown bool
+	Chown bool
 }
 
-// extract unpacks r. Every entry's parent is resolved inside the target
+// Extract unpacks r. Every entry's parent is resolved inside the target
 // (securejoin: a link in the stream can point anywhere, it is never
 // followed out of it) and must be a directory; an entry's own name is
 // replaced, never written through.
-func extract(r io.Reader, o extractOpts) error {
+func Extract(r io.Reader, o Opts) error {
 	tr := tar.NewReader(r)
-	root := o.dir
-	if o.name != "" {
-		root = filepath.Join(o.dir, o.name)
+	root := o.Dir
+	if o.Name != "" {
+		root = filepath.Join(o.Dir, o.Name)
 	}
 	type dirTime struct {
 		p string
@@ -157,14 +159,14 @@ func extract(r io.Reader, o extractOpts) error {
 		if err != nil {
 			return fmt.Errorf("reading the tar stream: %w", err)
 		}
-		rel, err := entryPath(hdr.Name, o.raw)
+		rel, err := EntryPath(hdr.Name, o.Raw)
 		if err != nil {
 			return err
 		}
-		if rel == "." && (o.name == "" || o.raw) {
+		if rel == "." && (o.Name == "" || o.Raw) {
 			continue // the directory itself, which exists
 		}
-		p, err := entryTarget(o.dir, root, rel)
+		p, err := entryTarget(o.Dir, root, rel)
 		if err != nil {
 			return err
 		}
@@ -181,9 +183,9 @@ func extract(r io.Reader, o extractOpts) error {
 	return nil
 }
 
-// entryPath is an entry's path below the stream's first component (or
+// EntryPath is an entry's path below the stream's first component (or
 // its whole path, raw); names that climb out are refused.
-func entryPath(name string, raw bool) (string, error) {
+func EntryPath(name string, raw bool) (string, error) {
 	for _, part := range strings.Split(name, "/") {
 		if part == ".." {
 			return "", fmt.Errorf("tar entry %q climbs out of the destination", name)
@@ -221,7 +223,7 @@ func entryTarget(dir, root, rel string) (string, error) {
 	return filepath.Join(parent, filepath.Base(rel)), nil
 }
 
-func extractEntry(tr *tar.Reader, hdr *tar.Header, p, root string, o extractOpts) error {
+func extractEntry(tr *tar.Reader, hdr *tar.Header, p, root string, o Opts) error {
 	mode := os.FileMode(hdr.Mode) & os.ModePerm
 	old, statErr := os.Lstat(p)
 	if statErr == nil && !(hdr.Typeflag == tar.TypeDir && old.IsDir()) {
@@ -259,7 +261,7 @@ func extractEntry(tr *tar.Reader, hdr *tar.Header, p, root string, o extractOpts
 			return err
 		}
 	case tar.TypeLink:
-		rel, err := entryPath(hdr.Linkname, o.raw)
+		rel, err := EntryPath(hdr.Linkname, o.Raw)
 		if err != nil {
 			return err
 		}
@@ -283,7 +285,7 @@ func extractEntry(tr *tar.Reader, hdr *tar.Header, p, root string, o extractOpts
 			return err
 		}
 	}
-	if o.chown {
+	if o.Chown {
 		if err := os.Lchown(p, hdr.Uid, hdr.Gid); err != nil {
 			return err
 		}

@@ -1,4 +1,6 @@
-package run
+// Package dockerjson shapes den's records and images as docker inspect
+// prints them, so that scripts and jq filters written for docker work.
+package dockerjson
 
 import (
 	"fmt"
@@ -122,31 +124,31 @@ type NetworkSettings struct {
 	MacAddress  string                   `json:"MacAddress"`
 }
 
-// ctrFacts is what a container's inspect is made of besides its record.
-type ctrFacts struct {
-	id, name, imageID, dir string
-	created                time.Time
-	initPid                int // 0 unless it runs
-	image                  v1.Config
+// Facts is what a container's inspect is made of besides its record.
+type Facts struct {
+	ID, Name, ImageID, Dir string
+	Created                time.Time
+	InitPid                int // 0 unless it runs
+	Image                  v1.Config
 }
 
-// containerJSON shapes a container's record and image config as docker's
+// Container shapes a container's record and image config as docker's
 // inspect does.
-func containerJSON(f ctrFacts, r records.Record) ContainerJSON {
+func Container(f Facts, r records.Record) ContainerJSON {
 	sp := r.Spec
 	if sp == nil {
 		sp = &spec.Spec{Image: r.Image}
 	}
 	running := r.State == records.Running
-	j := ContainerJSON{ID: f.id, Created: f.created, Args: []string{}, Image: "sha256:" + f.imageID,
-		Name: "/" + f.name, Driver: "overlay", Platform: "linux",
-		ResolvConfPath: filepath.Join(f.dir, "resolv.conf"), HostnamePath: filepath.Join(f.dir, "hostname"),
-		HostsPath: filepath.Join(f.dir, "hosts"), LogPath: filepath.Join(f.dir, "ctr.log")}
+	j := ContainerJSON{ID: f.ID, Created: f.Created, Args: []string{}, Image: "sha256:" + f.ImageID,
+		Name: "/" + f.Name, Driver: "overlay", Platform: "linux",
+		ResolvConfPath: filepath.Join(f.Dir, "resolv.conf"), HostnamePath: filepath.Join(f.Dir, "hostname"),
+		HostsPath: filepath.Join(f.Dir, "hosts"), LogPath: filepath.Join(f.Dir, "ctr.log")}
 	if len(r.Args) > 0 {
 		j.Path, j.Args = r.Args[0], append(j.Args, r.Args[1:]...)
 	}
 	j.State = ContainerState{Status: string(r.State), Running: running, ExitCode: r.ExitCode,
-		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Pid: f.initPid}
+		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Pid: f.InitPid}
 	j.HostConfig = hostConfig(sp)
 	j.Mounts = []MountPoint{}
 	for _, m := range sp.Mounts {
@@ -160,7 +162,7 @@ func containerJSON(f ctrFacts, r records.Record) ContainerJSON {
 	j.Config = containerConfig(f, sp)
 	j.NetworkSettings = NetworkSettings{Ports: map[string][]PortBinding{}}
 	if running {
-		for p := range f.image.ExposedPorts {
+		for p := range f.Image.ExposedPorts {
 			j.NetworkSettings.Ports[p] = nil
 		}
 		for k, v := range portBindings(r.Ports) {
@@ -203,14 +205,14 @@ func hostConfig(sp *spec.Spec) HostConfig {
 	return h
 }
 
-func containerConfig(f ctrFacts, sp *spec.Spec) ContainerConfig {
-	img := f.image
+func containerConfig(f Facts, sp *spec.Spec) ContainerConfig {
+	img := f.Image
 	c := ContainerConfig{Hostname: sp.Hostname, User: img.User, ExposedPorts: img.ExposedPorts,
 		Tty: sp.Tty, OpenStdin: sp.Interactive, AttachStdin: sp.Interactive && !sp.Detach,
 		AttachStdout: !sp.Detach, AttachStderr: !sp.Detach, Image: sp.Image, WorkingDir: img.WorkingDir,
 		Entrypoint: img.Entrypoint, Cmd: img.Cmd, Labels: map[string]string{}, StopSignal: img.StopSignal}
 	if c.Hostname == "" {
-		c.Hostname = f.id[:12]
+		c.Hostname = f.ID[:12]
 	}
 	if sp.User != "" {
 		c.User = sp.User
@@ -232,7 +234,7 @@ func containerConfig(f ctrFacts, sp *spec.Spec) ContainerConfig {
 	for k, v := range img.Labels {
 		c.Labels[k] = v
 	}
-	for k, v := range specLabels(sp) {
+	for k, v := range sp.Labels {
 		c.Labels[k] = v
 	}
 	if sp.StopSignal != "" {
@@ -298,17 +300,17 @@ type ImageJSON struct {
 	} `json:"RootFS"`
 }
 
-// imageJSON shapes a stored image as docker's image inspect does: names
+// Image shapes a stored image as docker's image inspect does: names
 // with a tag are RepoTags, and each repository with the manifest digest
 // is a RepoDigest.
-func imageJSON(id string, names []string, digest string, size int64, cfg *v1.ConfigFile) ImageJSON {
+func Image(id string, names []string, digest string, size int64, cfg *v1.ConfigFile) ImageJSON {
 	j := ImageJSON{ID: "sha256:" + id, RepoTags: []string{}, RepoDigests: []string{}, Size: size,
 		Created: cfg.Created.Time, DockerVersion: cfg.DockerVersion, Author: cfg.Author, Config: cfg.Config,
 		Architecture: cfg.Architecture, Variant: cfg.Variant, Os: cfg.OS,
 		GraphDriver: map[string]string{"Name": "overlay"}}
 	seen := map[string]bool{}
 	for _, n := range names {
-		repo, tag := splitName(n)
+		repo, tag := SplitName(n)
 		if tag != "<none>" {
 			j.RepoTags = append(j.RepoTags, n)
 		}
@@ -327,4 +329,15 @@ func imageJSON(id string, names []string, digest string, size int64, cfg *v1.Con
 		j.RootFS.Layers = append(j.RootFS.Layers, d.String())
 	}
 	return j
+}
+
+// SplitName splits a stored name into docker's REPOSITORY and TAG.
+func SplitName(n string) (repo, tag string) {
+	if i := strings.LastIndex(n, "@"); i >= 0 {
+		return n[:i], "<none>"
+	}
+	if i := strings.LastIndex(n, ":"); i > strings.LastIndex(n, "/") {
+		return n[:i], n[i+1:]
+	}
+	return n, "<none>"
 }

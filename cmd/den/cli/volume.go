@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/denproject/den/run"
+	"github.com/denproject/den/run/spec"
+)
+
+func init() {
+	register(groupSystem, newVolume)
+}
+
+func newVolume(g *run.Global) *cobra.Command {
+	v := &cobra.Command{Use: "volume", Short: "Manage volumes"}
+	var labels []string
+	create := &cobra.Command{
+		Use:     "create [NAME]",
+		Short:   "Create a volume (den run -v NAME:/path also creates it on first use)",
+		Example: "  den volume create cache\n  den run -v cache:/root/.cache IMAGE",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			l := map[string]string{}
+			for _, s := range labels {
+				k, val, err := spec.ParseLabel(s)
+				if err != nil {
+					return err
+				}
+				l[k] = val
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			name, err := run.VolumeCreate(g, name, l)
+			if err == nil {
+				fmt.Println(name)
+			}
+			return err
+		},
+	}
+	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "set a label: KEY=VALUE")
+	v.AddCommand(create, newVolumeLs(g), newVolumeInspect(g), newVolumeRm(g), newVolumePrune(g))
+	return v
+}
+
+func newVolumeLs(g *run.Global) *cobra.Command {
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List volumes",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			vs, err := run.VolumeList(g)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
+			if !quiet {
+				fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
+			}
+			for _, v := range vs {
+				if quiet {
+					fmt.Fprintln(tw, v.Name)
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%s\n", v.Driver, v.Name)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the names")
+	return cmd
+}
+
+func newVolumeInspect(g *run.Global) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect VOLUME [VOLUME...]",
+		Short: "Show volumes as JSON",
+		Args:  minArgs(1, "at least one volume"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vs, err := run.VolumeInspect(g, args)
+			if err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(vs, "", "    ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			return nil
+		},
+	}
+}
+
+func newVolumeRm(g *run.Global) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:     "rm VOLUME [VOLUME...]",
+		Aliases: []string{"remove"},
+		Short:   "Remove volumes no container uses",
+		Args:    minArgs(1, "at least one volume"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return run.VolumeRemove(g, args)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "accepted for docker compatibility: a volume in use is still refused")
+	return cmd
+}
+
+func newVolumePrune(g *run.Global) *cobra.Command {
+	var all, force bool
+	cmd := &cobra.Command{
+		Use:   "prune [flags]",
+		Short: "Remove anonymous volumes no container uses (-a: every unused volume)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			what := "all anonymous local volumes not used by at least one container"
+			if all {
+				what = "all local volumes not used by at least one container"
+			}
+			if !confirm(force, what) {
+				return nil
+			}
+			names, err := run.VolumePrune(g, all)
+			if len(names) > 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "Deleted Volumes:")
+			}
+			for _, n := range names {
+				fmt.Fprintln(cmd.OutOrStdout(), n)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove named volumes too")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask")
+	return cmd
+}

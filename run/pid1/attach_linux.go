@@ -1,0 +1,89 @@
+package pid1
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/run/ctl"
+)
+
+// commandPid is the container's command, which an attached den's
+// signals reach.
+var commandPid int
+
+// attachedConns are the dens attached to the container; each hears the
+// container's exit status.
+var attachedConns = struct {
+	sync.Mutex
+	m map[*ctl.Conn]bool
+}{m: map[*ctl.Conn]bool{}}
+
+// attachOne joins a den to a detached container's stdio until that den
+// leaves (its detach keys, or its end) or the container exits.
+func attachOne(conn *ctl.Conn, m ctl.Msg, files []*os.File) error {
+	var a ctl.AttachBody
+	if err := m.Decode(&a); err != nil {
+		closeFiles(files)
+		return err
+	}
+	if attachable.stdout == nil || len(files) < 2 {
+		closeFiles(files)
+		return fmt.Errorf("den attach works on containers started with -d (this one's output goes to the den that runs it)")
+	}
+	var input []*os.File
+	if a.Stdin && attachable.input != nil {
+		fd, err := unix.FcntlInt(attachable.input.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err == nil {
+			dup := os.NewFile(uintptr(fd), "attach-input")
+			defer dup.Close()
+			input = append(input, dup)
+		}
+	}
+	attachedConns.Lock()
+	attachedConns.m[conn] = true
+	attachedConns.Unlock()
+	defer func() {
+		attachedConns.Lock()
+		delete(attachedConns.m, conn)
+		attachedConns.Unlock()
+	}()
+	stdout, stderr := files[0], files[1]
+	if err := conn.Send(ctl.Attached, ctl.AttachedBody{Tty: attachable.tty}, input...); err != nil {
+		closeFiles(files)
+		return nil
+	}
+	attachable.stdout.add(stdout)
+	attachable.stderr.add(stderr)
+	defer attachable.stdout.remove(stdout)
+	defer attachable.stderr.remove(stderr)
+	for {
+		m, more, err := conn.Recv()
+		closeFiles(more)
+		if err != nil {
+			return nil // detached
+		}
+		var s ctl.SignalBody
+		if m.Type == ctl.Signal && m.Decode(&s) == nil {
+			_ = unix.Kill(commandPid, syscall.Signal(s.Signal))
+		}
+	}
+}
+
+// tellAttached gives every attached den the container's exit status.
+func tellAttached(code int) {
+	attachedConns.Lock()
+	defer attachedConns.Unlock()
+	for conn := range attachedConns.m {
+		_ = conn.Send(ctl.Exit, ctl.StatusBody{Code: code})
+	}
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
