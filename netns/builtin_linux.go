@@ -107,7 +107,7 @@ func createTap(pid int, closeGW bool) (*os.File, error) {
 	f, err := inNetns(pid, true, func() (*os.File, error) {
 		f, err := configureTap()
 		if err == nil && closeGW {
-			if err = unreachableGateway(); err != nil {
+			if err = closeGatewayHere(nil); err != nil {
 				f.Close()
 			}
 		}
@@ -200,16 +200,6 @@ func configureTap() (*os.File, error) {
 	return f, nil
 }
 
-// closeGateway makes the gateway address unreachable from the container
-// (routing through it still works: that only needs its link address).
-func closeGateway(pid int) error {
-	_, err := inNetns(pid, false, func() (*os.File, error) { return nil, unreachableGateway() })
-	if err != nil {
-		return fmt.Errorf("closing the gateway address to the container: %w", err)
-	}
-	return nil
-}
-
 // hostResolver is the host's first nameserver, where the built-in stack
 // sends the container's DNS queries.
 func hostResolver() string {
@@ -225,9 +215,4 @@ func hostResolver() string {
 		}
 	}
 	return ""
-}
-
-func unreachableGateway() error {
-	_, dst, _ := net.ParseCIDR(Gateway + "/32")
-	return netlink.RouteAdd(&netlink.Route{Dst: dst, Type: unix.RTN_UNREACHABLE})
 }

@@ -42,7 +42,7 @@ func Choose(name string) (string, error) {
 	case Builtin:
 		return Builtin, nil
 	}
-	return "", fmt.Errorf("invalid --network %q: use slirp, pasta, slirp4netns, builtin, host or none", name)
+	return "", fmt.Errorf("invalid --network %q: use slirp, pasta, slirp4netns, builtin, host, none or container:NAME", name)
 }
 
 // Options start networking for the namespace of process Pid.
@@ -140,19 +140,17 @@ func (n *Network) Start() error {
 		return err
 	}
 	n.cmd, n.stderr, n.exitW, n.stop = b.cmd, b.stderr, b.exitW, b.stop
-	// pasta's published ports arrive from the gateway's address when the
-	// client is on the host's loopback, so it stays routable then.
-	if o.HostLoopback || len(o.Ports) > 0 && o.Backend == Pasta || o.Backend == Builtin {
+	if o.HostLoopback || o.Backend == Builtin {
 		return nil // the built-in stack closes it as it makes eth0
 	}
-	// Without host-gateway the gateway's address is a dead end inside the
-	// container: pasta would otherwise try it on the host's network. The
-	// default route must exist first (slirp4netns adds it after it says
-	// it is ready).
+	// Without host-gateway the gateway's address takes only ping: pasta
+	// maps it to the host's loopback, and slirp4netns would reach it too.
+	// The default route must exist first (slirp4netns adds it after it
+	// says it is ready).
 	if err := waitRoute(o.Pid, nil); err != nil {
 		return fmt.Errorf("%s: %w", o.Backend, err)
 	}
-	return closeGateway(o.Pid)
+	return closeGateway(o.Pid, o.Ports)
 }
 
 // command prepares a backend program that dies with den (pdeathsig).

@@ -50,19 +50,18 @@ func startPasta(o Options) (*Network, error) {
 func pastaArgs(o Options, nsPath string) []string {
 	// Only --dns-forward: pasta sends queries for DNS to the first
 	// nameserver in the host's /etc/resolv.conf (its documented default),
-	// a loopback one too (127.0.0.53, 127.0.0.1), also with --no-map-gw.
-	// With --dns, pasta reads no nameserver from that file, and every
+	// a loopback one too (127.0.0.53, 127.0.0.1). With --dns, pasta reads no nameserver from that file, and every
 	// build from 2023_03 to 2025_01 (Debian 12's and Ubuntu 24.04's among
 	// them, by their source) is left with no upstream: queries went to
 	// 0.0.0.0:53. --dns-host would name it but older builds reject it.
+	// The gateway stays mapped to the host's loopback, so that ping
+	// 10.0.2.2 answers; without host-gateway, den closes it to TCP and UDP
+	// inside the container (closeGateway).
 	args := []string{"--config-net", "--foreground", "--quiet", "--runas", "0:0",
 		"--netns", nsPath, "--netns-only",
 		"--address", ContainerIP, "--netmask", strconv.Itoa(PrefixLen), "--gateway", Gateway,
 		"--dns-forward", DNS, "--mtu", strconv.Itoa(MTU),
 		"--tcp-ns", "none", "--udp-ns", "none"}
-	if !o.HostLoopback {
-		args = append(args, "--no-map-gw")
-	}
 	tcp, udp := 0, 0
 	for _, p := range o.Ports {
 		spec := fmt.Sprintf("%d:%d", p.HostPort, p.ContainerPort)

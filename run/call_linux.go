@@ -35,6 +35,10 @@ type hooks struct {
 	// preserve are den run --preserve-fds's descriptors, handed to the
 	// child from ctl.ChildPreserveFD on.
 	preserve []*os.File
+	// join is NAME of --network container:NAME: the child starts inside
+	// that container's user namespace (userNS), see joinTarget.
+	join   string
+	userNS *os.File
 }
 
 // requestArgs is a request's body: the shared options, then the
@@ -64,6 +68,13 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 		sigs = make(chan os.Signal, 16)
 		go func() { signal.Notify(sigs, ctl.Signals...); close(notified) }()
 		defer func() { <-notified; signal.Stop(sigs) }()
+	}
+	if h.join != "" {
+		release, err := g.joinTarget(&h)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	conn, remote, err := ctl.Pair()
 	if err != nil {
@@ -128,6 +139,9 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 		uo.Stdin, uo.Stdout, uo.Stderr = null, null, null
 	}
 	g.debugf("entering the user namespace")
+	if h.userNS != nil {
+		return userns.Join(uo, h.userNS)
+	}
 	return userns.Start(uo)
 }
 

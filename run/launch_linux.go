@@ -22,9 +22,10 @@ import (
 const socketName = "ctl.sock"
 
 // launch starts the container's init in new pid, mount, uts and ipc
-// namespaces (and net, unless --network host), configures it over its
+// namespaces (and net, unless --network host; with container:NAME in that
+// container's, joined), configures it over its
 // control socket and waits for it, relaying the pty and signals.
-func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id string) (int, error) {
+func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id string, joined *os.File) (int, error) {
 	conn, remote, err := ctl.Pair()
 	if err != nil {
 		return 125, err
@@ -49,6 +50,9 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	// that thread ours until the init is reaped (golang/go#27505).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if err := enterNetwork(joined); err != nil {
+		return 125, err
+	}
 	err = cmd.Start()
 	remote.Close()
 	ln.Close()

@@ -26,6 +26,11 @@ import (
 // start mounts the rootfs, fills the init's config from the image and the
 // spec, and runs the container; it returns the command's exit status.
 func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string, sp *spec.Spec, rec *records.Record) (int, error) {
+	if sp.Network.PublishAllSet { // -P: the image's exposed ports too
+		withAll := *sp
+		withAll.Network.Ports = sp.Network.PublishAll(cfg.ExposedPorts)
+		sp = &withAll
+	}
 	rootfs, err := st.Mount(id)
 	c.g.debugf("rootfs mounted")
 	if err != nil {
@@ -52,6 +57,13 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 	if err != nil {
 		return 125, err
 	}
+	var joined *os.File // --network container:NAME
+	if sp.Network.Mode == spec.ModeContainer {
+		if joined, hostname, files, err = c.joinedNetwork(sp.Network); err != nil {
+			return 125, err
+		}
+		rec.Hostname = hostname
+	}
 	cwd := cfg.WorkingDir
 	if sp.Workdir != "" {
 		cwd = sp.Workdir
@@ -59,7 +71,7 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 	ic := &pid1.Config{
 		Rootfs: rootfs, Hostname: hostname, Args: argv, Env: containerEnv(cfg, sp, hostname, u.Home), Cwd: cwd,
 		UID: u.UID, GID: u.GID, Groups: u.Groups, Tty: sp.Tty, NoSetGroups: userns.SingleID(),
-		HostSys: sp.Network.Mode == spec.ModeHost, NewNet: sp.Network.Mode != spec.ModeHost,
+		HostSys: sp.Network.Mode == spec.ModeHost, NewNet: sp.Network.Mode != spec.ModeHost && joined == nil,
 		Files: files, Mounts: sp.Mounts, TTYGroup: userns.MappedIDs() > 5, Sandbox: sp.Sandbox,
 		Detached: sp.Detach, Interactive: sp.Interactive,
 	}
@@ -68,7 +80,7 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 	if err != nil {
 		return 125, err
 	}
-	return c.launch(st, ic, sp, id)
+	return c.launch(st, ic, sp, id, joined)
 }
 
 // containerEnv is docker's: a PATH, the image's, HOSTNAME and HOME, TERM

@@ -22,6 +22,8 @@ type Flags struct {
 	Volumes        []string
 	Network        string
 	Publish        []string
+	PublishAll     bool     // -P
+	Expose         []string // --expose PORT[/PROTO] or a range
 	AddHosts       []string
 	DNS            []string
 	DNSSearch      []string

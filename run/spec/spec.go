@@ -76,17 +76,28 @@ type Network struct {
 	DNS          []string `json:"dns,omitempty"`
 	DNSSearch    []string `json:"dnsSearch,omitempty"`
 	DNSOptions   []string `json:"dnsOptions,omitempty"`
+	// Container is NAME of --network container:NAME (Mode ModeContainer):
+	// the container joins that running container's network namespace.
+	Container string `json:"container,omitempty"`
+	// Expose are --expose's ports, for -P and den inspect.
+	Expose []string `json:"expose,omitempty"`
+	// PublishAll is -P: the image's exposed ports and --expose's each get
+	// a free host port when the container starts.
+	PublishAllSet bool `json:"publishAll,omitempty"`
 }
 
 // Network modes that need no backend.
 const (
-	ModeHost = "host"
-	ModeNone = "none"
+	ModeHost      = "host"
+	ModeNone      = "none"
+	ModeContainer = "container"
 )
 
 // Own says whether the container has a network namespace of its own with
 // a backend serving it.
-func (n Network) Own() bool { return n.Mode != ModeHost && n.Mode != ModeNone }
+func (n Network) Own() bool {
+	return n.Mode != ModeHost && n.Mode != ModeNone && n.Mode != ModeContainer
+}
 
 // Pull is --pull's policy.
 type Pull string

@@ -8,10 +8,15 @@
 //	probe open FLAGS PATH ...      opens each path (FLAGS r, w, rw or c,
 //	                               create) and
 //	                               prints "PATH RESULT"
+//	probe udpecho PORT             echoes UDP datagrams on PORT, for ever,
+//	                               with the sender's address appended
+//	probe ping ADDR                sends one ICMP echo from an unprivileged
+//	                               ICMP socket and prints "ping ADDR RESULT"
 package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -30,6 +35,10 @@ func main() {
 		syscalls(os.Args[2:])
 	case "open":
 		open(os.Args[2], os.Args[3:])
+	case "udpecho":
+		udpEcho(os.Args[2])
+	case "ping":
+		fmt.Printf("ping %s %s\n", os.Args[2], result(ping(os.Args[2])))
 	default:
 		fmt.Fprintln(os.Stderr, "probe: unknown mode", os.Args[1])
 		os.Exit(2)
@@ -93,5 +102,53 @@ func open(flags string, paths []string) {
 			unix.Close(fd)
 		}
 		fmt.Printf("%s %s\n", p, result(err))
+	}
+}
+
+// ping sends an echo request from an ICMP datagram socket (what
+// net.ipv4.ping_group_range allows) and waits 3 s for the reply.
+func ping(addr string) error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_ICMP)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ip := net.ParseIP(addr).To4()
+	if ip == nil {
+		return fmt.Errorf("not an IPv4 address")
+	}
+	to := &unix.SockaddrInet4{Addr: [4]byte(ip)}
+	echo := []byte{8, 0, 0, 0, 0, 0, 0, 1, 'd', 'e', 'n'} // the kernel sets id and checksum
+	if err := unix.Sendto(fd, echo, 0, to); err != nil {
+		return err
+	}
+	tv := unix.Timeval{Sec: 3}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return err
+	}
+	buf := make([]byte, 64)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return err
+	}
+	if n < 1 || buf[0] != 0 {
+		return fmt.Errorf("no echo reply (type %d)", buf[0])
+	}
+	return nil
+}
+
+func udpEcho(port string) {
+	c, err := net.ListenPacket("udp", ":"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		os.Exit(2)
+	}
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := c.ReadFrom(buf)
+		if err != nil {
+			os.Exit(2)
+		}
+		_, _ = c.WriteTo(append(buf[:n], " from "+from.String()...), from)
 	}
 }

@@ -1,0 +1,87 @@
+package netns
+
+import (
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// closedTable holds the unreachable routes that the gateway rules send
+// TCP and UDP to.
+const closedTable = 100
+
+// Rule priorities: the published ports' replies first, then the block.
+const (
+	prioReplies = 100
+	prioClosed  = 101
+)
+
+// closeGatewayHere closes the gateway's own addresses (10.0.2.2 and an
+// IPv6 default gateway) to TCP and UDP from the namespace this thread is
+// in; ICMP still passes, so that ping 10.0.2.2 answers as under podman.
+// pasta maps the gateway to the host's loopback, slirp4netns and the
+// built-in stack answer ping themselves. A server behind a published port
+// keeps replying to clients that pasta shows as the gateway (a client on
+// the host's loopback): its ports are let through by source port.
+// Routing through the gateway is untouched (it needs only the link
+// address).
+func closeGatewayHere(ports []Port) error {
+	gws := []net.IP{net.ParseIP(Gateway).To4()}
+	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V6); err == nil {
+		for _, r := range routes {
+			if r.Dst == nil && r.Gw != nil {
+				gws = append(gws, r.Gw)
+			}
+		}
+	}
+	for _, gw := range gws {
+		family, bits := netlink.FAMILY_V4, 32
+		if gw.To4() == nil {
+			family, bits = netlink.FAMILY_V6, 128
+		}
+		dst := &net.IPNet{IP: gw, Mask: net.CIDRMask(bits, bits)}
+		err := netlink.RouteAdd(&netlink.Route{Dst: dst, Type: unix.RTN_UNREACHABLE, Table: closedTable, Family: family})
+		if err != nil {
+			return fmt.Errorf("closing the gateway %s: %w", gw, err)
+		}
+		for _, proto := range []string{"tcp", "udp"} {
+			for _, p := range ports {
+				if p.Proto != proto {
+					continue
+				}
+				r := gatewayRule(family, dst, proto, prioReplies, unix.RT_TABLE_MAIN)
+				r.Sport = netlink.NewRulePortRange(uint16(p.ContainerPort), uint16(p.ContainerPort))
+				if err := netlink.RuleAdd(r); err != nil {
+					return fmt.Errorf("letting port %s through to the gateway: %w", p, err)
+				}
+			}
+			if err := netlink.RuleAdd(gatewayRule(family, dst, proto, prioClosed, closedTable)); err != nil {
+				return fmt.Errorf("closing the gateway %s to %s: %w", gw, proto, err)
+			}
+		}
+	}
+	return nil
+}
+
+func gatewayRule(family int, dst *net.IPNet, proto string, prio, table int) *netlink.Rule {
+	r := netlink.NewRule()
+	r.Family, r.Dst, r.Priority, r.Table = family, dst, prio, table
+	r.IPProto = unix.IPPROTO_TCP
+	if proto == "udp" {
+		r.IPProto = unix.IPPROTO_UDP
+	}
+	return r
+}
+
+// closeGateway closes the gateway in the namespace of pid (see
+// closeGatewayHere).
+func closeGateway(pid int, ports []Port) error {
+	_, err := inNetns(pid, false, func() (*os.File, error) { return nil, closeGatewayHere(ports) })
+	if err != nil {
+		return fmt.Errorf("closing the gateway address to the container: %w", err)
+	}
+	return nil
+}
