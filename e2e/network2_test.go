@@ -271,3 +271,22 @@ func TestNetworkBadInput(t *testing.T) {
 		failed125(t, e.den(args...), c.frags...)
 	}
 }
+
+// With CAP_NET_ADMIN a container could undo the rules that close the
+// gateway inside it: the host's loopback must stay closed all the same.
+func TestGatewayStaysClosedWithNetAdmin(t *testing.T) {
+	e, ref := pulled(t)
+	port, _ := hostServer(t, 1000)
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			// The container removes every rule and route den made.
+			script := fmt.Sprintf(`for p in 100 101; do while ip rule del pref $p 2>/dev/null; do :; done; done
+ip route del 10.0.2.2 table 100 2>/dev/null; ip rule | grep -q "lookup 100" || echo removed
+wget -q -T 3 -O /dev/null http://10.0.2.2:%d/ && echo reached || echo closed`, port)
+			r := e.ok("run", "--rm", "--network", b, "--cap-add", "NET_ADMIN", ref, "sh", "-c", script)
+			if strings.TrimSpace(r.stdout) != "removed\nclosed" {
+				t.Fatalf("with NET_ADMIN the container reached the host's loopback through %s: %s", b, r)
+			}
+		})
+	}
+}

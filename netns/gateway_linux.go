@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -28,7 +29,7 @@ const (
 // the host's loopback): its ports are let through by source port.
 // Routing through the gateway is untouched (it needs only the link
 // address).
-func closeGatewayHere(ports []Port) error {
+func closeGatewayHere(ports []Port, all bool) error {
 	gws := []net.IP{net.ParseIP(Gateway).To4()}
 	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V6); err == nil {
 		for _, r := range routes {
@@ -58,7 +59,11 @@ func closeGatewayHere(ports []Port) error {
 					return fmt.Errorf("letting port %s through to the gateway: %w", p, err)
 				}
 			}
-			if err := netlink.RuleAdd(gatewayRule(family, dst, proto, prioClosed, closedTable)); err != nil {
+			r := gatewayRule(family, dst, proto, prioClosed, closedTable)
+			if all {
+				r.IPProto = 0 // ICMP too: pasta without --no-map-gw's mapping would send it to the host's network
+			}
+			if err := netlink.RuleAdd(r); err != nil && !(all && errors.Is(err, unix.EEXIST)) {
 				return fmt.Errorf("closing the gateway %s to %s: %w", gw, proto, err)
 			}
 		}
@@ -78,8 +83,8 @@ func gatewayRule(family int, dst *net.IPNet, proto string, prio, table int) *net
 
 // closeGateway closes the gateway in the namespace of pid (see
 // closeGatewayHere).
-func closeGateway(pid int, ports []Port) error {
-	_, err := inNetns(pid, false, func() (*os.File, error) { return nil, closeGatewayHere(ports) })
+func closeGateway(pid int, ports []Port, all bool) error {
+	_, err := inNetns(pid, false, func() (*os.File, error) { return nil, closeGatewayHere(ports, all) })
 	if err != nil {
 		return fmt.Errorf("closing the gateway address to the container: %w", err)
 	}

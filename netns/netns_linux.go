@@ -53,7 +53,11 @@ type Options struct {
 	// HostLoopback lets the container reach the host's 127.0.0.1 through
 	// the gateway address (--add-host NAME:host-gateway).
 	HostLoopback bool
-	StateDir     string // the container's run directory
+	// NetAdmin says the container holds CAP_NET_ADMIN and could undo rules
+	// made inside its namespace: the host's loopback is then closed by the
+	// backend itself (pasta's --no-map-gw), at the cost of ping 10.0.2.2.
+	NetAdmin bool
+	StateDir string // the container's run directory
 	// SocketDir is made to hold the port forwarder's socket and removed
 	// at Stop: a short path (a unix socket's is at most 108 bytes).
 	SocketDir string
@@ -150,7 +154,7 @@ func (n *Network) Start() error {
 	if err := waitRoute(o.Pid, nil); err != nil {
 		return fmt.Errorf("%s: %w", o.Backend, err)
 	}
-	return closeGateway(o.Pid, o.Ports)
+	return closeGateway(o.Pid, o.Ports, o.NetAdmin)
 }
 
 // command prepares a backend program that dies with den (pdeathsig).

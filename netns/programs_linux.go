@@ -62,6 +62,9 @@ func pastaArgs(o Options, nsPath string) []string {
 		"--address", ContainerIP, "--netmask", strconv.Itoa(PrefixLen), "--gateway", Gateway,
 		"--dns-forward", DNS, "--mtu", strconv.Itoa(MTU),
 		"--tcp-ns", "none", "--udp-ns", "none"}
+	if !o.HostLoopback && o.NetAdmin {
+		args = append(args, "--no-map-gw")
+	}
 	tcp, udp := 0, 0
 	for _, p := range o.Ports {
 		spec := fmt.Sprintf("%d:%d", p.HostPort, p.ContainerPort)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
@@ -144,7 +145,8 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 	}
 	ports := append([]netns.Port{}, sp.Network.Ports...)
 	n, err := netns.New(netns.Options{Backend: sp.Network.Mode, Pid: pid, Ports: ports,
-		HostLoopback: sp.Network.HostLoopback, StateDir: dir, SocketDir: c.portsDir(id), Log: log})
+		HostLoopback: sp.Network.HostLoopback, StateDir: dir, SocketDir: c.portsDir(id), Log: log,
+		NetAdmin: false NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))})NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))}) slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))})
 	if err != nil {
 		return nil, err
 	}
