@@ -146,7 +146,7 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 	ports := append([]netns.Port{}, sp.Network.Ports...)
 	n, err := netns.New(netns.Options{Backend: sp.Network.Mode, Pid: pid, Ports: ports,
 		HostLoopback: sp.Network.HostLoopback, StateDir: dir, SocketDir: c.portsDir(id), Log: log,
-		NetAdmin: false NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))})NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))}) slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))})
+		NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))})
 	if err != nil {
 		return nil, err
 	}
