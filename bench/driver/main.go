@@ -57,6 +57,8 @@ func main() {
 	check(b.podman("rmi", "-af"))
 
 	b.runFigures(imgs)
+	b.execFigures(imgs)
+	b.residentFigures(imgs)
 	b.pullFigures(imgs)
 	b.imagesFigures(imgs)
 	b.networkFigures(imgs)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// execFigures: den exec into a running container, against podman exec.
+func (b *bench) execFigures(im *images) {
+	f := newFigure("exec CONTAINER true", "ms")
+	_, err := command(b.denArgs(b.store(), "run", "-d", "--name", "benchexec", "--network", "none", im.busybox, "sleep", "600"))
+	check(err)
+	b.times(f, "den", b.runs, b.denArgs(b.store(), "exec", "benchexec", "true")...)
+	_, _ = command(b.denArgs(b.store(), "rm", "-f", "benchexec"))
+	check(b.podman("run", "-d", "--name", "benchexec", "--network", "none", im.busybox, "sleep", "600"))
+	b.times(f, "podman", b.runs, "podman", "exec", "benchexec", "true")
+	_ = b.podman("rm", "-f", "-t", "0", "benchexec")
+	f.refs = []ref{{"den", "podman", 0.15}}
+	b.results = append(b.results, f)
+}
+
+// residentFigures: what five detached containers running sleep keep in
+// memory besides their command, per container (PSS, so that the shared
+// binary is counted once): den's own processes against podman's conmon,
+// and each network program.
+func (b *bench) residentFigures(im *images) {
+	f := newFigure("resident memory per detached container (PSS)", "MB")
+	for _, net := range []string{"none", "pasta", "slirp4netns", "builtin"} {
+		var names []string
+		for i := 0; i < 5; i++ {
+			name := fmt.Sprintf("benchres%d", i)
+			_, err := command(b.denArgs(b.store(), "run", "-d", "--name", name, "--network", net, im.busybox, "sleep", "600"))
+			check(err)
+			names = append(names, name)
+		}
+		den := pss(func(comm, exe string) bool { return filepath.Base(exe) == filepath.Base(b.den) })
+		f.add("den processes, --network "+net, den/5)
+		if net == "pasta" || net == "slirp4netns" {
+			helper := pss(func(comm, _ string) bool {
+				return strings.HasPrefix(comm, net) || net == "pasta" && strings.HasPrefix(comm, "passt")
+			})
+			f.add(net+" itself", helper/5)
+		}
+		_, _ = command(b.denArgs(b.store(), append([]string{"rm", "-f"}, names...)...))
+	}
+	for i := 0; i < 5; i++ {
+		check(b.podman("run", "-d", "--name", fmt.Sprintf("benchres%d", i), "--network", "none", im.busybox, "sleep", "600"))
+	}
+	f.add("podman conmon, --network none", pss(func(comm, _ string) bool { return comm == "conmon" })/5)
+	for i := 0; i < 5; i++ {
+		_ = b.podman("rm", "-f", "-t", "0", fmt.Sprintf("benchres%d", i))
+	}
+	b.results = append(b.results, f)
+}
+
+// pss sums the proportional set size, in MB, of this user's processes
+// that match.
+func pss(match func(comm, exe string) bool) float64 {
+	var kb int64
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		comm, _ := os.ReadFile(filepath.Join(p, "comm"))
+		exe, _ := os.Readlink(filepath.Join(p, "exe"))
+		if !match(strings.TrimSpace(string(comm)), exe) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(p, "smaps_rollup"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+				n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+				kb += n
+			}
+		}
+	}
+	return float64(kb) / 1024
+}
