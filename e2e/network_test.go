@@ -277,11 +277,21 @@ func TestNetworkProgramsDoNotLeak(t *testing.T) {
 			}
 			// What a killed den left (its container, the port forwarder's
 			// socket directory) goes with den rm.
+			var dirs []string
 			for _, c := range jsonLines(t, e.ok("ps", "-a", "--format", "json").stdout) {
-				e.ok("rm", "-f", c["ID"].(string))
+				id := c["ID"].(string)
+				e.ok("rm", "-f", id)
+				for _, base := range []string{filepath.Join(e.run, "den"), fmt.Sprintf("/tmp/den-%d-sockets", os.Getuid())} {
+					dirs = append(dirs, filepath.Join(base, "ports-"+id[:12]))
+				}
 			}
-			if left, _ := filepath.Glob(filepath.Join(e.run, "den", "ports-*")); len(left) > 0 {
-				t.Fatalf("den rm left the port forwarder's directory: %v", left)
+			if len(dirs) == 0 {
+				t.Fatal("no container left behind by the killed dens to remove")
+			}
+			for _, d := range dirs {
+				if _, err := os.Stat(d); err == nil {
+					t.Fatalf("den rm left the port forwarder's directory %s", d)
+				}
 			}
 		})
 	}

@@ -76,10 +76,11 @@ func (c *child) removeContainer(ctr *overlay.Container) error {
 	return c.store.DeleteContainer(ctr.ID)
 }
 
-// portsDir holds the port forwarder's socket: under the runtime root, as
-// a container's own run directory makes too long a socket path.
+// portsDir holds the port forwarder's socket (rootlesskit's driver names
+// it by path): a short one, as a container's own run directory makes too
+// long a socket path.
 func (c *child) portsDir(id string) string {
-	return filepath.Join(c.g.RunRoot, "ports-"+id[:12])
+	return filepath.Join(socketsDir(c.g.RunRoot), "ports-"+id[:12])
 }
 
 // Prune is `den prune`: it removes every stopped container and every image

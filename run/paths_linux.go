@@ -32,7 +32,12 @@ func RuntimeRoot() (string, error) {
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && ownedBy(d, uid) {
 		return filepath.Join(d, "den"), nil
 	}
-	d := filepath.Join(os.TempDir(), "den-"+strconv.Itoa(userns.HostUID()))
+	return privateDir(filepath.Join(os.TempDir(), "den-"+strconv.Itoa(userns.HostUID())))
+}
+
+// privateDir makes d, 0700, and checks that it is this user's alone.
+func privateDir(d string) (string, error) {
+	uid := os.Getuid()
 	if err := os.Mkdir(d, 0o700); err != nil && !os.IsExist(err) {
 		return "", fmt.Errorf("creating runtime directory %s: %w", d, err)
 	}
@@ -45,6 +50,19 @@ func RuntimeRoot() (string, error) {
 		return "", fmt.Errorf("runtime directory %s is not a private directory of uid %d (someone else made it?); remove it or set XDG_RUNTIME_DIR to a directory you own", d, userns.HostUID())
 	}
 	return d, nil
+}
+
+// socketsDir is where unix sockets with fixed names go: the runtime
+// directory, unless its path is so long that a socket in it would pass
+// the 108 bytes a socket's path may have (then a directory in /tmp).
+func socketsDir(runRoot string) string {
+	if len(runRoot) <= 60 {
+		return runRoot
+	}
+	if d, err := privateDir(filepath.Join("/tmp", "den-"+strconv.Itoa(userns.HostUID())+"-sockets")); err == nil {
+		return d
+	}
+	return runRoot
 }
 
 func ownedBy(path string, uid int) bool {
