@@ -66,7 +66,9 @@ func NewPlan() *Plan {
 
 func rangeProblem(path, name string, err error) string {
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Sprintf("no range for %s in %s (add a line such as %q, as root)", name, path, name+":100000:65536")
+		// A fixed example could overlap another user's range: den doctor
+		// picks the first free one.
+		return fmt.Sprintf("no range for %s in %s (den doctor prints the usermod command that adds a free one, to run as root)", name, path)
 	}
 	return fmt.Sprintf("cannot read %s: %v", path, err)
 }
