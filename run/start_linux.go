@@ -190,16 +190,19 @@ func (c *child) compileSeccomp(sb *pid1.Sandbox, flags security.Flags) ([]byte, 
 		if prog, err := os.ReadFile(seccompPath(c.g.RunRoot, sb.SeccompKey)); err == nil && validProgram(prog) {
 			return prog, nil
 		}
-		// Gone since den looked: resolve the rules again.
-		again, err := security.Resolve(flags)
+		// Not compiled yet (or gone since den looked): the rules.
+		rules, err := security.Rules(flags)
 		if err != nil {
 			return nil, err
 		}
-		sb.Seccomp = again.Seccomp
+		sb.Seccomp = rules
 	}
-	key, err := seccompKey(sb.Seccomp)
-	if err != nil {
-		return nil, err
+	key := sb.SeccompKey
+	if key == "" {
+		var err error
+		if key, err = seccompKey(sb.Seccomp); err != nil {
+			return nil, err
+		}
 	}
 	prog, err := pid1.CompileSeccomp(sb.Seccomp)
 	if err != nil {

@@ -4,12 +4,19 @@
 package security
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/run/pid1"
 )
@@ -117,7 +124,9 @@ func Resolve(f Flags) (pid1.Sandbox, error) {
 	switch {
 	case opts.Seccomp == "unconfined" || f.Privileged && opts.Seccomp == "default":
 	case opts.Seccomp == "default":
-		sb.Seccomp = defaultSeccomp(caps)
+		// Built only where no compiled program is cached (Rules): den's
+		// profile takes a millisecond to build, at every start.
+		sb.SeccompKey = defaultKey(caps)
 	default:
 		if sb.Seccomp, err = loadProfile(opts.Seccomp, caps); err != nil {
 			return sb, err
@@ -140,4 +149,33 @@ func Resolve(f Flags) (pid1.Sandbox, error) {
 		sb.Tmpfs = append(sb.Tmpfs, tm)
 	}
 	return sb, nil
+}
+
+// Rules are the seccomp rules of a sandbox resolved without them (its
+// SeccompKey names den's default profile for its capabilities).
+func Rules(f Flags) (*pid1.Seccomp, error) {
+	sb, err := Resolve(f)
+	if err != nil || sb.Seccomp != nil || sb.SeccompKey == "" {
+		return sb.Seccomp, err
+	}
+	return defaultSeccomp(sb.Caps), nil
+}
+
+// defaultKey names the program den's default profile compiles to for
+// caps: this den binary (its profile), the kernel (rules with a minimum
+// kernel), the architecture and the capabilities decide it.
+func defaultKey(caps []uint) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "default %s %v ", runtime.GOARCH, caps)
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			st := fi.Sys().(*syscall.Stat_t)
+			fmt.Fprintf(h, "%d %d %d %d ", st.Dev, st.Ino, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		h.Write(uts.Release[:])
+	}
+	return "d" + hex.EncodeToString(h.Sum(nil)[:16])
 }

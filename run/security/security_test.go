@@ -65,7 +65,7 @@ func TestCapabilitiesFollowDocker(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	sb, err := Resolve(Flags{ReadOnly: true, ReadOnlyTmpfs: true, Tmpfs: []string{"/cache:size=1m"}})
-	if err != nil || !sb.ReadOnly || len(sb.Tmpfs) != 4 || sb.Tmpfs[3].Options != "size=1m" || sb.Seccomp == nil {
+	if err != nil || !sb.ReadOnly || len(sb.Tmpfs) != 4 || sb.Tmpfs[3].Options != "size=1m" || sb.SeccompKey == "" {
 		t.Fatalf("%+v, %v", sb, err)
 	}
 	priv, err := Resolve(Flags{Privileged: true})
@@ -92,5 +92,29 @@ func TestPathListsAreDockers(t *testing.T) {
 	}
 	if ro := ReadonlyPaths(); !slices.Equal(ro, []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
 		t.Errorf("read-only paths %v", ro)
+	}
+}
+
+// The default profile's rules are built only where no compiled program is
+// cached: Resolve names them by a key, Rules builds them, and the key
+// changes with the capabilities.
+func TestDefaultRulesAreLazyAndKeyed(t *testing.T) {
+	sb, err := Resolve(Flags{})
+	if err != nil || sb.Seccomp != nil || sb.SeccompKey == "" {
+		t.Fatalf("%+v, %v", sb, err)
+	}
+	rules, err := Rules(Flags{})
+	if err != nil || rules == nil || len(rules.Rules) == 0 {
+		t.Fatalf("Rules: %v", err)
+	}
+	admin, _ := Resolve(Flags{CapAdd: []string{"SYS_ADMIN"}})
+	if admin.SeccompKey == sb.SeccompKey {
+		t.Fatal("another capability set has the same key")
+	}
+	if again, _ := Resolve(Flags{}); again.SeccompKey != sb.SeccompKey {
+		t.Fatal("the key is not stable")
+	}
+	if none, _ := Resolve(Flags{SecurityOpt: []string{"seccomp=unconfined"}}); none.SeccompKey != "" || none.Seccomp != nil {
+		t.Fatal("unconfined has a filter")
 	}
 }

@@ -39,7 +39,7 @@ func TestBuildResolvesOnTheHost(t *testing.T) {
 	if !s.Tty || !s.Interactive || !s.Detach {
 		t.Error("-dit keeps the terminal and stdin, for den attach")
 	}
-	if s.Sandbox.Seccomp == nil || !s.Sandbox.NoNewPrivs || len(s.Sandbox.MaskedPaths) == 0 {
+	if s.Sandbox.SeccompKey == "" || !s.Sandbox.NoNewPrivs || len(s.Sandbox.MaskedPaths) == 0 {
 		t.Errorf("default sandbox missing: %+v", s.Sandbox)
 	}
 }
