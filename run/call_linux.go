@@ -87,10 +87,6 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 		return err
 	}
 	g.debugf("id maps written")
-	if sigs != nil {
-		<-notified
-		defer relay(sigs, conn)()
-	}
 	body, err := json.Marshal(args)
 	if err == nil {
 		var ra []byte
@@ -102,6 +98,11 @@ func (g *Global) call(op string, args, result any, h hooks) error {
 	if err != nil {
 		_ = child.Wait()
 		return err
+	}
+	if sigs != nil {
+		// After the request: the child reads that first.
+		<-notified
+		defer relay(sigs, conn)()
 	}
 	return g.answer(conn, child, result, h)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/records"
 	"github.com/denproject/den/userns"
 )
 
@@ -27,12 +28,16 @@ type child struct {
 	cancel context.CancelFunc
 	store  *overlay.Store
 
-	mu   sync.Mutex
-	init *os.Process // the container's init, once started
+	mu sync.Mutex
+	// init is the container's init once its command runs: only then has
+	// it its signal handlers (before, a signal is lost, or ends it).
+	init *os.Process
 	// toInit is the init's control socket: den's TTYReady goes on to it.
 	toInit *ctl.Conn
 	// pending are signals that came before the init: it gets them first.
 	pending []syscall.Signal
+	// rec is the record of the container this child runs.
+	rec *records.Record
 }
 
 // operation serves one request; its result goes back to den.
@@ -125,7 +130,7 @@ func (c *child) listen() {
 			return // den is gone: killed (then so are we) or detached
 		}
 		c.mu.Lock()
-		init, toInit := c.init, c.toInit
+		toInit := c.toInit
 		c.mu.Unlock()
 		switch m.Type {
 		case ctl.Signal:
@@ -134,14 +139,15 @@ func (c *child) listen() {
 				continue
 			}
 			sig := syscall.Signal(s.Signal)
+			c.mu.Lock()
+			init := c.init
+			if init == nil {
+				c.pending = append(c.pending, sig)
+			}
+			c.mu.Unlock()
 			if init != nil {
 				_ = init.Signal(sig)
-				continue
-			}
-			c.mu.Lock()
-			c.pending = append(c.pending, sig)
-			c.mu.Unlock()
-			if sig == syscall.SIGINT || sig == syscall.SIGTERM {
+			} else if sig == syscall.SIGINT || sig == syscall.SIGTERM {
 				c.cancel() // a pull stops; a container not yet started gets it first
 			}
 		case ctl.TTYReady:

@@ -32,7 +32,7 @@ func (c *child) rm(args json.RawMessage) (any, error) {
 			if !a.Force {
 				return fmt.Errorf("%s: container is running; stop it first or use den rm -f", n)
 			}
-			_ = killPid(r.Pid)
+			c.killNow(ctr, &r)
 		}
 		return c.removeContainer(ctr)
 	})
@@ -57,7 +57,12 @@ func (c *child) forContainers(names []string, fn func(string, *overlay.Container
 	for _, n := range names {
 		ctr, err := st.FindContainer(n)
 		if err == nil {
-			err = fn(n, ctr, records.Decode(ctr.Metadata))
+			r, there := c.settle(st, ctr)
+			if !there {
+				err = fmt.Errorf("no such container: %s (it was started with --rm and has ended)", n)
+			} else {
+				err = fn(n, ctr, r)
+			}
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -106,7 +111,11 @@ func (c *child) prune(args json.RawMessage) (any, error) {
 	var errs []error
 	used := map[string]bool{}
 	for i := range cs {
-		if records.Decode(cs[i].Metadata).State == records.Running {
+		r, there := c.settle(st, &cs[i])
+		if !there {
+			continue
+		}
+		if r.State == records.Running {
 			used[cs[i].ImageID] = true
 			continue
 		}

@@ -134,7 +134,7 @@ func (c *child) execTarget(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := records.Decode(ctr.Metadata)
+	rec, _ := c.settle(st, ctr)
 	if rec.State != records.Running {
 		return nil, fmt.Errorf("%s: container is not running (den start %s first)", name, name)
 	}

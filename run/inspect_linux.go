@@ -93,12 +93,12 @@ func notFound(name, typ string) string {
 }
 
 func (c *child) containerJSON(st *overlay.Store, ctr *overlay.Container) dockerjson.ContainerJSON {
-	r := records.Decode(ctr.Metadata)
+	r, _ := c.settle(st, ctr)
 	f := dockerjson.Facts{ID: ctr.ID, Name: firstName(ctr), ImageID: ctr.ImageID, Created: ctr.Created}
 	f.Dir, _ = st.Dir(ctr.ID)
 	if r.State == records.Running {
 		if dir, err := st.RunDir(ctr.ID); err == nil {
-			f.InitPid, _ = records.InitOf(dir, r.Pid)
+			f.InitPid, _ = r.Init(dir)
 		}
 	}
 	if cfg, err := imageConfig(st, ctr.ImageID); err == nil {

@@ -46,6 +46,13 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	defer logDir.Close()
 	cmd := c.initCommand(ic, sp, remote, ln, logDir)
+	alone := leavesAlone(sp)
+	if alone {
+		// The init outlives this den: no parent-death signal. It ends
+		// itself if den goes before the command starts (its control
+		// socket closes).
+		cmd.SysProcAttr.Pdeathsig = 0
+	}
 	// The parent-death signal follows the forking thread, not den: keep
 	// that thread ours until the init is reaped (golang/go#27505).
 	runtime.LockOSThread()
@@ -62,14 +69,13 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		return 125, fmt.Errorf("starting the container init: %w", err)
 	}
 	c.mu.Lock()
-	c.init, c.toInit = cmd.Process, conn
-	for _, sig := range c.pending {
-		_ = cmd.Process.Signal(sig) // the init keeps them for the command
-	}
-	c.pending = nil
+	c.toInit = conn
 	c.mu.Unlock()
 	// For den stop and den kill, from other shells.
 	_ = records.WriteInitPid(dir, cmd.Process.Pid)
+	if alone {
+		c.noteInit(st, id, cmd.Process.Pid)
+	}
 	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid)
 	if network != nil {
 		defer network.Stop()
@@ -78,7 +84,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		// Killed before it has all it needs, the init has nothing to say
 		// of its own, unless it failed on a config it had.
 		_ = cmd.Process.Kill()
-		failed := c.relayInit(conn, id)
+		_, failed := c.relayInit(conn, id)
 		_ = cmd.Wait()
 		if failed != nil {
 			return failed.code, failed
@@ -86,8 +92,17 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		return 125, err
 	}
 	c.g.debugf("init configured")
-	failed := c.relayInit(conn, id)
+	started, failed := c.relayInit(conn, id)
+	if started {
+		c.signalsTo(cmd.Process)
+	}
+	if alone && started && c.leave(st, id) {
+		return 0, errLeftRunning
+	}
 	werr := cmd.Wait()
+	c.mu.Lock()
+	c.init = nil // a restart's next init takes signals once it runs
+	c.mu.Unlock()
 	if failed != nil {
 		return failed.code, failed
 	}
@@ -96,24 +111,24 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 
 // relayInit passes the init's messages on to den until the command runs
 // (Started) or the init gives up (Failed, or its end).
-func (c *child) relayInit(conn *ctl.Conn, id string) *codedError {
+func (c *child) relayInit(conn *ctl.Conn, id string) (started bool, failed *codedError) {
 	for {
 		m, files, err := conn.Recv()
 		if err != nil {
-			return nil
+			return false, nil
 		}
 		switch m.Type {
 		case ctl.TTY:
 			_ = c.den.Send(ctl.TTY, nil, files...)
 		case ctl.Started:
 			_ = c.den.Send(ctl.Started, ctl.StatusBody{ID: id})
-			return nil
+			return true, nil
 		case ctl.Failed:
 			var st ctl.StatusBody
 			if err := m.Decode(&st); err != nil {
-				return &codedError{code: 125, msg: err.Error()}
+				return false, &codedError{code: 125, msg: err.Error()}
 			}
-			return &codedError{code: st.Code, msg: st.Msg}
+			return false, &codedError{code: st.Code, msg: st.Msg}
 		}
 		for _, f := range files {
 			f.Close()
@@ -164,4 +179,16 @@ func containerDir(st *overlay.Store, id string) (*os.File, error) {
 		return nil, fmt.Errorf("opening the container's directory: %w", err)
 	}
 	return os.NewFile(uintptr(fd), "container-dir"), nil
+}
+
+// signalsTo sends the container's init the signals that came while it set
+// up (it forwards them to the command), and later ones as they come.
+func (c *child) signalsTo(init *os.Process) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.init = init
+	for _, sig := range c.pending {
+		_ = init.Signal(sig)
+	}
+	c.pending = nil
 }

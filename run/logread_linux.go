@@ -100,6 +100,11 @@ func followLogs(ctx context.Context, dir string, o LogsOptions, running func() b
 	keep := func(e logEntry) {
 		if (o.Since.IsZero() || !e.Time.Before(o.Since)) && (o.Until.IsZero() || !e.Time.After(o.Until)) {
 			entries = append(entries, e)
+			if o.Tail >= 0 && len(entries) > 2*o.Tail+1024 {
+				// --tail keeps the last lines only: a log of gigabytes
+				// must not be held whole.
+				entries = append(entries[:0], entries[len(entries)-o.Tail:]...)
+			}
 		}
 	}
 	files := logFiles(dir)
@@ -156,6 +161,9 @@ func follow(ctx context.Context, dir string, cur *os.File, offset int64, o LogsO
 			offset -= int64(pe.n)
 		}
 		if rotated(cur, path) {
+			// What is left in the rotated file was read above (to its
+			// end); lines in files rotated past meanwhile are lost, as
+			// with docker's json-file.
 			next, err := os.Open(path)
 			if err == nil {
 				cur.Close()
@@ -166,7 +174,7 @@ func follow(ctx context.Context, dir string, cur *os.File, offset int64, o LogsO
 		if !alive || ctx.Err() != nil {
 			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -56,7 +56,7 @@ func (c *child) containerInit(name string) (string, int, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	init, err := records.InitOf(dir, r.Pid)
+	init, err := r.Init(dir)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", name, err)
 	}

@@ -108,7 +108,11 @@ func (c *child) ps(args json.RawMessage) (any, error) {
 	all := o.All || o.Last > 0 || len(filters["status"]) > 0
 	rows := []PsRow{}
 	for i := range cs {
-		row := psRow(&cs[i], records.Decode(cs[i].Metadata))
+		r, there := c.settle(st, &cs[i])
+		if !there {
+			continue
+		}
+		row := psRow(&cs[i], r)
 		if !all && row.State != string(records.Running) || !matches(st, &row, filters) {
 			continue
 		}

@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -42,7 +43,9 @@ func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
 		if sp.Detach {
 			fmt.Println(id)
 		}
-		return sp.Detach
+		// A child that leaves the container to its init ends at once:
+		// wait for it, so that it is reaped here.
+		return sp.Detach && !leavesAlone(sp)
 	}
 	if err := g.fill(); err != nil {
 		return err
@@ -96,6 +99,13 @@ func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state reco
 	if state == records.Running {
 		rec.StartedAt, rec.Pid = now, os.Getpid()
 	}
+	if sp.Name != "" {
+		// An ended --rm container of that name, whose init ran alone,
+		// goes now, as its den would have removed it.
+		if old, err := st.FindContainer(sp.Name); err == nil {
+			c.settle(st, old)
+		}
+	}
 	ctr, err := st.CreateContainer(sp.Name, imageID, rec.Encode(), sp.Rm)
 	if err != nil {
 		return nil, nil, cfg, err
@@ -108,7 +118,11 @@ func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state reco
 // exits, then records the exit or, with --rm, removes it. A new container
 // den failed to start is not kept, --rm or not.
 func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *records.Record, cfg v1.Config, sp *spec.Spec, fresh bool) (any, error) {
+	c.rec = rec
 	code, err := c.startAndRestart(st, ctr, rec, cfg, sp)
+	if errors.Is(err, errLeftRunning) {
+		return nil, nil // its init runs on alone
+	}
 	c.g.debugf("container exited with %d", code)
 	defer c.g.debugf("cleaned up")
 	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
@@ -149,7 +163,13 @@ func (c *child) startAndRestart(st *overlay.Store, ctr *overlay.Container, rec *
 		if time.Since(t0) > 10*time.Second {
 			backoff = 100 * time.Millisecond // it ran a while: a fresh failure
 		}
-		time.Sleep(backoff)
+		// The back-off ends early for den stop, which marks the container.
+		for t := time.Now(); time.Since(t) < backoff && !records.Stopped(dir) && c.ctx.Err() == nil; {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if records.Stopped(dir) || c.ctx.Err() != nil {
+			return code, nil
+		}
 		backoff = min(2*backoff, time.Minute)
 		rec.RestartCount, rec.StartedAt = retries+1, time.Now()
 		_ = st.SetMetadata(ctr.ID, rec.Encode())

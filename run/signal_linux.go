@@ -36,7 +36,7 @@ func (c *child) kill(args json.RawMessage) (any, error) {
 		if r.State != records.Running {
 			return fmt.Errorf("%s: container is not running", n)
 		}
-		return c.signalInit(n, ctr.ID, r.Pid, unix.Signal(a.Signal), false)
+		return c.signalInit(n, ctr.ID, &r, unix.Signal(a.Signal), false)
 	})
 }
 
@@ -72,18 +72,18 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 			return nil
 		}
 		sig, timeout := c.stopSettings(ctr, &r, a)
-		if err := c.signalInit(n, ctr.ID, r.Pid, sig, true); err != nil {
+		if err := c.signalInit(n, ctr.ID, &r, sig, true); err != nil {
 			return err
 		}
 		if timeout < 0 {
 			timeout = 100 * 365 * 24 * time.Hour
 		}
-		if records.WaitGone(r.Pid, timeout) {
+		if r.WaitEnd(timeout) {
 			return nil
 		}
 		// The init may have ended meanwhile; only the outcome counts.
-		_ = c.signalInit(n, ctr.ID, r.Pid, unix.SIGKILL, true)
-		if !records.WaitGone(r.Pid, 10*time.Second) {
+		_ = c.signalInit(n, ctr.ID, &r, unix.SIGKILL, true)
+		if !r.WaitEnd(10 * time.Second) {
 			return fmt.Errorf("%s: still running 10s after SIGKILL", n)
 		}
 		return nil
@@ -122,12 +122,18 @@ func (c *child) stopSettings(ctr *overlay.Container, r *records.Record, a stopAr
 
 // signalInit signals the container's init, whose pid the den that runs
 // the container (pid) recorded in the container's run directory.
-func (c *child) signalInit(name, id string, pid int, sig unix.Signal, stopping bool) error {
+func (c *child) signalInit(name, id string, r *records.Record, sig unix.Signal, stopping bool) error {
 	dir, err := c.store.RunDir(id)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	init, err := records.InitOf(dir, pid)
+	init, err := r.Init(dir)
+	if err != nil && stopping && r.Pid > 0 && records.Alive(r.Pid) {
+		// Between two starts of --restart: no init, but its den waits to
+		// start the next; the mark ends that.
+		records.MarkStopped(dir)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -141,4 +147,17 @@ func (c *child) signalInit(name, id string, pid int, sig unix.Signal, stopping b
 	return nil
 }
 
-func killPid(pid int) error { return unix.Kill(pid, unix.SIGKILL) }
+// killNow ends a running container at once: its den (which takes the init
+// along), or the init that runs alone.
+func (c *child) killNow(ctr *overlay.Container, r *records.Record) {
+	if !r.Alone() {
+		_ = unix.Kill(r.Pid, unix.SIGKILL)
+		return
+	}
+	if dir, err := c.store.RunDir(ctr.ID); err == nil {
+		if init, err := r.Init(dir); err == nil {
+			_ = unix.Kill(init, unix.SIGKILL)
+			r.WaitEnd(5 * time.Second)
+		}
+	}
+}

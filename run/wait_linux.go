@@ -49,6 +49,7 @@ func (c *child) wait(args json.RawMessage) (any, error) {
 			}
 			if r := records.Decode(now.Metadata); r.State != records.Running {
 				fmt.Println(r.ExitCode)
+				c.settle(st, now)
 				break
 			}
 			time.Sleep(50 * time.Millisecond)

@@ -6,7 +6,10 @@
 // processes must agree on is declared here, and nowhere else.
 package ctl
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Version is the protocol's version. A process refuses a message of another
 // version in one line, so that a den upgraded while containers run never
@@ -157,4 +160,14 @@ type ExecBody struct {
 // SignalBody is a signal's number.
 type SignalBody struct {
 	Signal int `json:"signal"`
+}
+
+// ExitFile, in the container's directory, is where an init that runs
+// with no den beside it (den run -d) leaves its exit status.
+const ExitFile = "exit.json"
+
+// ExitStatus is that file's content.
+type ExitStatus struct {
+	Code       int       `json:"code"`
+	FinishedAt time.Time `json:"finishedAt"`
 }

@@ -17,6 +17,14 @@ const closeRangeCloexec = 1 << 2
 // Descriptors den was handed on purpose (FD) are still read by this
 // process: the flag only stops them going further.
 func CloseInherited() {
+	// Note which low descriptors came without the flag, so inherited:
+	// den run --preserve-fds may pass only those on (the Go runtime's own
+	// have it, and must never reach a container).
+	for fd := 3; fd < 3+len(inherited); fd++ {
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			inherited[fd-3] = true
+		}
+	}
 	if unix.CloseRange(3, ^uint(0), closeRangeCloexec) == nil {
 		return
 	}
@@ -31,3 +39,10 @@ func CloseInherited() {
 		}
 	}
 }
+
+// inherited[i] says whether descriptor 3+i came from den's caller.
+var inherited [64]bool
+
+// FromCaller says whether descriptor fd came from den's caller, as
+// CloseInherited found it (only 3 to 66 are looked at).
+func FromCaller(fd int) bool { return fd >= 3 && fd < 3+len(inherited) && inherited[fd-3] }

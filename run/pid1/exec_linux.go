@@ -141,7 +141,7 @@ func execStdio(conn *ctl.Conn, e *ctl.ExecBody, files []*os.File, uid uint32) ([
 // as the container's command is (unless den exec --privileged); that
 // thread is then thrown away, never returned to Go's pool.
 func startRestricted(pc *Config, e *ctl.ExecBody, stdio []*os.File) (int, chan int, error) {
-	path, err := lookPath(pc.Args[0], envPath(pc.Env))
+	path, err := lookPath(pc.Args[0], envPath(pc.Env), pc.Cwd)
 	if err != nil {
 		return 0, nil, err
 	}

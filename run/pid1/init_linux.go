@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -17,6 +18,8 @@ import (
 // Main is the container init's whole life; it returns the exit status.
 func Main() int {
 	undumpable()
+	// ps shows den-init, not exe (/proc/self/exe).
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("den-init\x00")[0])), 0, 0, 0)
 	stamp("init running")
 	lockThread()
 	// Signals that arrive during setup are kept for the command. Notify
@@ -41,6 +44,9 @@ func Main() int {
 	code = reap(proc.Pid, sigs)
 	drain()
 	tellAttached(code)
+	if c.Detached {
+		writeExit(code)
+	}
 	stamp("command exited")
 	return code
 }
@@ -98,7 +104,7 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 		return nil, nil, 125, err
 	}
 	defer closeStdio()
-	path, err := lookPath(c.Args[0], envPath(c.Env))
+	path, err := lookPath(c.Args[0], envPath(c.Env), c.Cwd)
 	if err != nil {
 		return nil, nil, exitCodeFor(err), err
 	}
@@ -205,16 +211,24 @@ var (
 )
 
 // lookPath finds the command in the container's PATH (not den's).
-func lookPath(file, path string) (string, error) {
+func lookPath(file, path, cwd string) (string, error) {
+	// Relative names are the command's, whose working directory is cwd;
+	// the init's own is elsewhere.
+	at := func(p string) string {
+		if filepath.IsAbs(p) || cwd == "" {
+			return p
+		}
+		return filepath.Join(cwd, p)
+	}
 	if strings.Contains(file, "/") {
-		return file, checkExec(file)
+		return file, checkExec(at(file))
 	}
 	for _, dir := range filepath.SplitList(path) {
 		if dir == "" {
 			dir = "."
 		}
 		p := filepath.Join(dir, file)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		if fi, err := os.Stat(at(p)); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
 	}

@@ -1,10 +1,13 @@
 package pid1
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/run/ctl"
 )
@@ -140,4 +143,17 @@ func waitAtMost(done <-chan struct{}) {
 	case <-done:
 	case <-time.After(time.Second):
 	}
+}
+
+// writeExit leaves the command's status beside the log, for the den that
+// looks next: with den run -d no den may be waiting for this init.
+func writeExit(code int) {
+	b, _ := json.Marshal(ctl.ExitStatus{Code: code, FinishedAt: time.Now().UTC()})
+	fd, err := unix.Openat(ctl.LogFD, ctl.ExitFile+".tmp", unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return
+	}
+	_, _ = unix.Write(fd, b)
+	unix.Close(fd)
+	_ = unix.Renameat(ctl.LogFD, ctl.ExitFile+".tmp", ctl.LogFD, ctl.ExitFile)
 }

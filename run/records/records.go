@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/netns"
+	"github.com/denproject/den/run/ctl"
 	"github.com/denproject/den/run/spec"
 )
 
@@ -46,6 +47,16 @@ type Record struct {
 	// Spec is what the container was made from, its seccomp rules left
 	// out (they are the spec's security flags, resolved again).
 	Spec *spec.Spec `json:"spec,omitempty"`
+	// InitPid and InitStart name the container's init when no den stays
+	// with it (Pid 0): a detached container whose init alone runs on. Its
+	// start time (in clock ticks since boot) tells a reused pid apart.
+	// The init leaves its exit status in ExitFile.
+	InitPid   int    `json:"initPid,omitempty"`
+	InitStart uint64 `json:"initStart,omitempty"`
+	ExitFile  string `json:"exitFile,omitempty"`
+	// Ended says that Decode found a running record whose container has
+	// ended: what its den would have recorded is still to be done.
+	Ended bool `json:"-"`
 }
 
 // KilledCode is the exit code of a container whose den was killed before
@@ -57,10 +68,69 @@ const KilledCode = 128 + int(unix.SIGKILL)
 func Decode(metadata string) Record {
 	var r Record
 	_ = json.Unmarshal([]byte(metadata), &r)
-	if r.State == Running && !Alive(r.Pid) {
-		r.State, r.ExitCode = Exited, KilledCode
+	if r.State == Running && !r.alive() {
+		// den was killed before it could record the end (the init died
+		// with it), or the init that ran alone ended.
+		r.State, r.ExitCode, r.Ended = Exited, KilledCode, true
+		var st ctl.ExitStatus
+		if b, err := os.ReadFile(r.ExitFile); r.ExitFile != "" && err == nil && json.Unmarshal(b, &st) == nil {
+			r.ExitCode, r.FinishedAt = st.Code, st.FinishedAt
+		}
 	}
 	return r
+}
+
+// Alone says whether the container's init runs with no den beside it.
+func (r *Record) Alone() bool { return r.Pid == 0 && r.InitPid > 0 }
+
+// alive: the den that runs it, or its init (which, started alone, may
+// outlive a den that was killed before it said so).
+func (r *Record) alive() bool {
+	if r.Pid > 0 && Alive(r.Pid) {
+		return true
+	}
+	return r.InitPid > 0 && StartTime(r.InitPid) == r.InitStart && Alive(r.InitPid)
+}
+
+// Init is the container's init: found under the den that runs it, or the
+// one that runs alone, checked by its start time (pids are reused).
+func (r *Record) Init(runDir string) (int, error) {
+	if r.InitPid > 0 && !(r.Pid > 0 && Alive(r.Pid)) {
+		if r.alive() {
+			return r.InitPid, nil
+		}
+		return 0, fmt.Errorf("container is not running (its init %d has ended)", r.InitPid)
+	}
+	return InitOf(runDir, r.Pid)
+}
+
+// WaitEnd waits up to timeout for the container to end.
+func (r *Record) WaitEnd(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !r.alive() {
+			return true
+		}
+	}
+	return !r.alive()
+}
+
+// StartTime is process pid's start time in clock ticks since boot
+// (/proc/PID/stat, field 22); 0 when there is no such process.
+func StartTime(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	t, _ := strconv.ParseUint(f[19], 10, 64)
+	return t
 }
 
 // Encode is the record as metadata.

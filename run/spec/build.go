@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 
 	"github.com/moby/sys/signal"
-	"golang.org/x/sys/unix"
 
 	"github.com/denproject/den/pull"
+	"github.com/denproject/den/run/ctl"
 	"github.com/denproject/den/run/security"
 )
 
@@ -155,12 +155,12 @@ func BuildEnv(files, env []string) ([]string, error) {
 // checkPreserved makes sure den holds the descriptors --preserve-fds
 // passes on.
 func checkPreserved(n int) error {
-	if n < 0 || n > 1000 {
+	if n < 0 || n > 64 {
 		return fmt.Errorf("invalid --preserve-fds %d: use the number of descriptors after stderr to pass on", n)
 	}
 	for fd := 3; fd < 3+n; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-			return fmt.Errorf("--preserve-fds %d: descriptor %d is not open in den", n, fd)
+		if !ctl.FromCaller(fd) {
+			return fmt.Errorf("--preserve-fds %d: descriptor %d was not given to den (only what the caller passes on goes to the container)", n, fd)
 		}
 	}
 	return nil

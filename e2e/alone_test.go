@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func comm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
+func ppid(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		if f := strings.Fields(s[i+1:]); len(f) > 1 {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return 0
+}
+
+// A detached container with no network program to keep is one den
+// process, its init: the den that started it is gone (issue 15).
+func TestDetachedContainerIsItsInitAlone(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "-d", "--name", "lone", "--network", "none", ref, "sh", "-c", "echo up; sleep 300")
+	t.Cleanup(func() { e.den("rm", "-f", "lone") })
+	pid, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", "lone").stdout))
+	if pid == 0 || comm(pid) != "den-init" {
+		t.Fatalf("the container's init is %d (%q)", pid, comm(pid))
+	}
+	if parent := ppid(pid); comm(parent) == "den" {
+		t.Fatalf("a den process (%d) still runs beside the init", parent)
+	}
+	// Everything works with no den beside it.
+	waitLog(t, e, "lone", "up\n")
+	if out := e.ok("exec", "lone", "echo", "in").stdout; out != "in\n" {
+		t.Fatalf("exec: %q", out)
+	}
+	if ps := e.ok("ps").stdout; !strings.Contains(ps, "lone") || !strings.Contains(ps, "Up") {
+		t.Fatalf("ps:\n%s", ps)
+	}
+	e.ok("stop", "-t", "1", "lone")
+	if r := e.ok("wait", "lone"); r.stdout != "143\n" {
+		t.Fatalf("wait after stop: %s", r)
+	}
+	if out := e.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "lone").stdout; out != "exited 143\n" {
+		t.Fatalf("inspect after stop: %q", out)
+	}
+	// It starts again, and ends with its own status.
+	e.ok("start", "lone")
+	waitLog(t, e, "lone", "up\nup\n")
+	e.ok("kill", "-s", "TERM", "lone")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.ok("ps", "-a").stdout, "Exited"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted container did not end")
+		}
+	}
+}
+
+// SIGKILL of the init: the next den that looks records the truth, and a
+// --rm container goes.
+func TestKilledInitIsSettled(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "-d", "--name", "k", "--network", "none", ref, "sleep", "300")
+	id := strings.TrimSpace(e.ok("run", "-d", "--rm", "--network", "none", ref, "sleep", "300").stdout)
+	for _, name := range []string{"k", id} {
+		pid, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", name).stdout))
+		if pid == 0 {
+			t.Fatalf("%s has no init", name)
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+		for deadline := time.Now().Add(5 * time.Second); processAlive(pid); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the init outlived SIGKILL")
+			}
+		}
+	}
+	ps := e.ok("ps", "-a").stdout
+	if !strings.Contains(ps, "Exited (137)") || strings.Contains(ps, id[:12]) {
+		t.Fatalf("ps -a after the inits were killed:\n%s", ps)
+	}
+	e.ok("rm", "k")
+	e.ok("run", "-d", "--rm", "--name", "again", "--network", "none", ref, "true")
+	time.Sleep(300 * time.Millisecond)
+	// An ended --rm container's name is free at once.
+	e.ok("run", "-d", "--rm", "--name", "again", "--network", "none", ref, "true")
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i > 0 && i+2 < len(b) && b[i+2] != 'Z'
+}
+
+// Fixes from review: a relative command runs from -w; --preserve-fds
+// passes only what den was given; den stop ends a container between two
+// starts of --restart.
+func TestRelativeCommandAndRestartBackoff(t *testing.T) {
+	e, ref := pulled(t)
+	if r := e.ok("run", "--rm", "--network", "none", "-w", "/bin", ref, "./echo", "rel"); r.stdout != "rel\n" {
+		t.Fatalf("relative command with -w: %s", r)
+	}
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	cmd := e.command(t.Context(), "run", "--rm", "--preserve-fds", "3", ref, "true")
+	cmd.ExtraFiles = []*os.File{null}
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 125 || !strings.Contains(string(out), "--preserve-fds") {
+		t.Fatalf("--preserve-fds past what den was given: %d %s", cmd.ProcessState.ExitCode(), out)
+	}
+	e.ok("run", "-d", "--name", "loop", "--restart", "always", "--network", "none", ref, "false")
+	time.Sleep(2 * time.Second) // in a back-off by now, most likely
+	e.ok("stop", "loop")
+	for deadline := time.Now().Add(5 * time.Second); strings.Contains(e.ok("ps").stdout, "loop"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("den stop did not end a container between restarts")
+		}
+	}
+	e.ok("rm", "loop")
+}

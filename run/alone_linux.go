@@ -1,0 +1,73 @@
+package run
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/denproject/den/overlay"
+	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/records"
+	"github.com/denproject/den/run/spec"
+)
+
+// errLeftRunning: the container's init runs on alone, and this den goes.
+var errLeftRunning = errors.New("the container runs on without den")
+
+// leavesAlone says whether a container's init can run with no den beside
+// it: detached, and nothing left for den to do while it runs (no restart
+// policy to apply, no network program or port forwarder to keep).
+func leavesAlone(sp *spec.Spec) bool {
+	return sp.Detach && sp.Restart.Name == "" && !sp.Network.Own()
+}
+
+// noteInit records the init as soon as it exists, so that the container
+// is found running even if this den dies before it says it leaves.
+func (c *child) noteInit(st *overlay.Store, id string, pid int) {
+	if c.rec == nil {
+		return
+	}
+	dir, err := st.Dir(id)
+	if err != nil {
+		return
+	}
+	c.rec.InitPid, c.rec.InitStart = pid, records.StartTime(pid)
+	c.rec.ExitFile = filepath.Join(dir, ctl.ExitFile)
+	_ = os.Remove(c.rec.ExitFile) // a stopped container's, from before
+	_ = st.SetMetadata(id, c.rec.Encode())
+}
+
+// leave hands the running container over to its init: the record no
+// longer names this den.
+func (c *child) leave(st *overlay.Store, id string) bool {
+	if c.rec == nil || c.rec.InitPid == 0 {
+		return false
+	}
+	c.rec.Pid = 0
+	return st.SetMetadata(id, c.rec.Encode()) == nil
+}
+
+// settle finishes what the den of a container would have done at its
+// end, when no den was there: a record that still says running (its init
+// ran alone, or its den was killed) is given its exit; the store's mount
+// count follows; a --rm container is removed. It returns the record and
+// whether the container is still there.
+func (c *child) settle(st *overlay.Store, ctr *overlay.Container) (records.Record, bool) {
+	r := records.Decode(ctr.Metadata)
+	if !r.Ended {
+		return r, true
+	}
+	_ = st.Unmount(ctr.ID)
+	if r.Spec != nil && r.Spec.Rm {
+		if err := c.removeContainer(ctr); err == nil {
+			return r, false
+		}
+	}
+	r.Pid, r.Ended = 0, false
+	if r.FinishedAt.IsZero() {
+		r.FinishedAt = time.Now()
+	}
+	_ = st.SetMetadata(ctr.ID, r.Encode())
+	return r, true
+}
