@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -11,7 +12,7 @@ import (
 // Every command's help shows how it is used: den --help groups them, and
 // each runnable one has examples (they also go into the man pages).
 func TestEveryCommandHasExamplesAndAGroup(t *testing.T) {
-	root := newRoot(&run.Global{})
+	root := newRoot(&run.Global{}, "")
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
@@ -28,4 +29,18 @@ func TestEveryCommandHasExamplesAndAGroup(t *testing.T) {
 		}
 	}
 	walk(root)
+}
+
+// den run builds only run: the same command, with the same flags.
+func TestHotCommandIsTheSame(t *testing.T) {
+	full, _, _ := newRoot(&run.Global{}, "").Find([]string{"run"})
+	alone, _, err := newRoot(&run.Global{}, "run").Find([]string{"run"})
+	if err != nil || alone.Name() != "run" || full.Flags().NFlag() != alone.Flags().NFlag() || full.UsageString() != alone.UsageString() {
+		t.Fatalf("den run alone differs: %v", err)
+	}
+	for args, want := range map[string]string{"run x": "run", "--root /r --debug exec c": "exec", "--max-layer-size 9 ps": "ps", "-- run": "", "": ""} {
+		if got := commandName(strings.Fields(args)); got != want {
+			t.Errorf("commandName(%q) = %q, want %q", args, got, want)
+		}
+	}
 }
