@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -145,16 +146,23 @@ var forwarded = append([]os.Signal{unix.SIGCHLD}, ctl.Signals...)
 // itself exits; its status becomes init's. den exec's processes get their
 // own status through children.
 func reap(pid int, sigs chan os.Signal) int {
-	for s := range sigs {
-		if s != unix.SIGCHLD {
-			_ = unix.Kill(pid, s.(syscall.Signal))
-			continue
+	// signal.Notify drops a signal when the channel is full (den exec's
+	// forks hold the reaper up): a slow tick makes sure no exit is missed.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case s := <-sigs:
+			if s != unix.SIGCHLD {
+				_ = unix.Kill(pid, s.(syscall.Signal))
+				continue
+			}
+		case <-tick.C:
 		}
 		if code, done := reapAll(pid); done {
 			return code
 		}
 	}
-	return 125
 }
 
 // reapAll reaps every child that has ended; done once the command has.
