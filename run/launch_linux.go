@@ -81,15 +81,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		defer network.Stop()
 	}
 	if err != nil {
-		// Killed before it has all it needs, the init has nothing to say
-		// of its own, unless it failed on a config it had.
-		_ = cmd.Process.Kill()
-		_, failed := c.relayInit(conn, id)
-		_ = cmd.Wait()
-		if failed != nil {
-			return failed.code, failed
-		}
-		return 125, err
+		return c.abort(cmd, conn, id, err)
 	}
 	c.g.debugf("init configured")
 	started, failed := c.relayInit(conn, id)
@@ -191,4 +183,16 @@ func (c *child) signalsTo(init *os.Process) {
 		_ = init.Signal(sig)
 	}
 	c.pending = nil
+}
+
+// abort ends an init that has not all it needs: killed before that, it
+// has nothing to say of its own, unless it failed on a config it had.
+func (c *child) abort(cmd *exec.Cmd, conn *ctl.Conn, id string, err error) (int, error) {
+	_ = cmd.Process.Kill()
+	_, failed := c.relayInit(conn, id)
+	_ = cmd.Wait()
+	if failed != nil {
+		return failed.code, failed
+	}
+	return 125, err
 }
