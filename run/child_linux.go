@@ -179,6 +179,16 @@ func (c *child) open() (*overlay.Store, error) {
 	return st, nil
 }
 
+// container opens the store and finds the named container.
+func (c *child) container(name string) (*overlay.Store, *overlay.Container, error) {
+	st, err := c.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	ctr, err := st.FindContainer(name)
+	return st, ctr, err
+}
+
 // progress sends a pull's events to den, which draws them.
 func (c *child) progress(ev pull.Event) { _ = c.den.Send(ctl.Progress, ev) }
 

@@ -104,28 +104,8 @@ func (c *child) prune(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := st.Containers()
-	if err != nil {
-		return nil, err
-	}
-	var errs []error
-	used := map[string]bool{}
-	for i := range cs {
-		r, there := c.settle(st, &cs[i])
-		if !there {
-			continue
-		}
-		if r.State == records.Running {
-			used[cs[i].ImageID] = true
-			continue
-		}
-		if err := c.removeContainer(&cs[i]); err != nil {
-			errs = append(errs, err)
-			used[cs[i].ImageID] = true
-			continue
-		}
-		fmt.Printf("Deleted container: %s\n", cs[i].ID[:12])
-	}
+	used, err := c.pruneContainers(st)
+	errs := []error{err}
 	imgs, err := st.Images()
 	if err != nil {
 		return nil, errors.Join(append(errs, err)...)

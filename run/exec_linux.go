@@ -126,11 +126,7 @@ func (c *child) execTarget(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.open()
-	if err != nil {
-		return nil, err
-	}
-	ctr, err := st.FindContainer(name)
+	st, ctr, err := c.container(name)
 	if err != nil {
 		return nil, err
 	}

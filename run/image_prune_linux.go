@@ -49,7 +49,11 @@ func (c *child) pruneContainers(st *overlay.Store) (map[string]bool, error) {
 	used := map[string]bool{}
 	var errs []error
 	for i := range cs {
-		if records.Decode(cs[i].Metadata).State == records.Running {
+		r, there := c.settle(st, &cs[i])
+		if !there {
+			continue // a --rm container that ended, gone now
+		}
+		if r.State == records.Running {
 			used[cs[i].ImageID] = true
 			continue
 		}
@@ -58,7 +62,7 @@ func (c *child) pruneContainers(st *overlay.Store) (map[string]bool, error) {
 			used[cs[i].ImageID] = true
 			continue
 		}
-		fmt.Printf("Deleted container: %s\n", cs[i].ID)
+		fmt.Printf("Deleted container: %s\n", cs[i].ID[:12])
 	}
 	return used, errors.Join(errs...)
 }

@@ -23,28 +23,19 @@ func (c *child) port(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.open()
+	st, ctr, err := c.container(name)
 	if err != nil {
 		return nil, err
 	}
-	ctr, err := st.FindContainer(name)
-	if err != nil {
-		return nil, err
-	}
-	r := records.Decode(ctr.Metadata)
-	if r.State != records.Running {
+	if r, _ := c.settle(st, ctr); r.State != records.Running {
 		return []netns.Port{}, nil
 	}
-	return append([]netns.Port{}, r.Ports...), nil
+	return append([]netns.Port{}, records.Decode(ctr.Metadata).Ports...), nil
 }
 
 // containerInit is the running container's init pid, or why there is none.
 func (c *child) containerInit(name string) (string, int, error) {
-	st, err := c.open()
-	if err != nil {
-		return "", 0, err
-	}
-	ctr, err := st.FindContainer(name)
+	st, ctr, err := c.container(name)
 	if err != nil {
 		return "", 0, err
 	}

@@ -85,11 +85,7 @@ func (c *child) startOp(raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.open()
-	if err != nil {
-		return nil, err
-	}
-	ctr, err := st.FindContainer(a.Name)
+	st, ctr, err := c.container(a.Name)
 	if err != nil {
 		return nil, err
 	}
