@@ -130,3 +130,31 @@ func TestRelativeCommandAndRestartBackoff(t *testing.T) {
 	}
 	e.ok("rm", "loop")
 }
+
+// With slirp4netns (no published port) the container is its init and
+// slirp4netns, which ends with the init, even when the init is killed.
+func TestSlirp4netnsGoesWithTheInit(t *testing.T) {
+	e, ref := pulled(t)
+	if !strings.Contains(strings.Join(backends(t), " "), "slirp4netns") {
+		t.Skip("slirp4netns is not installed")
+	}
+	before := helpers()
+	e.ok("run", "-d", "--name", "sl", "--network", "slirp4netns", ref, "sleep", "300")
+	t.Cleanup(func() { e.den("rm", "-f", "sl") })
+	pid, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", "sl").stdout))
+	if pid == 0 || comm(ppid(pid)) == "den" {
+		t.Fatalf("init %d has a den beside it (parent %q)", pid, comm(ppid(pid)))
+	}
+	if helpers() != before+1 {
+		t.Fatalf("slirp4netns is not running for the container (%d, before %d)", helpers(), before)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(5 * time.Second); helpers() > before; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("slirp4netns outlived the container's init")
+		}
+	}
+	if ps := e.ok("ps", "-a").stdout; !strings.Contains(ps, "Exited (137)") {
+		t.Fatalf("ps -a after the init was killed:\n%s", ps)
+	}
+}

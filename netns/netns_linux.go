@@ -57,6 +57,10 @@ type Options struct {
 	// made inside its namespace: the host's loopback is then closed by the
 	// backend itself (pasta's --no-map-gw), at the cost of ping 10.0.2.2.
 	NetAdmin bool
+	// ExitFD, for slirp4netns, is the read end of a pipe whose write end
+	// another process holds (the container's init): slirp4netns then lives
+	// as long as that process, not as long as den (no parent-death signal).
+	ExitFD   *os.File
 	StateDir string // the container's run directory
 	// SocketDir is made to hold the port forwarder's socket and removed
 	// at Stop: a short path (a unix socket's is at most 108 bytes).
@@ -248,3 +252,7 @@ func waitRoute(pid int, exited <-chan struct{}) error {
 	}
 	return errors.New("no default route after 10s")
 }
+
+// Release leaves the network's program running on its own: its life is
+// tied to Options.ExitFD's writer now. Stop does nothing after it.
+func (n *Network) Release() { n.once.Do(func() {}) }

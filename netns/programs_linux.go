@@ -109,10 +109,12 @@ func startSlirp(o Options) (*Network, error) {
 		return nil, err
 	}
 	defer readyR.Close()
-	exitR, exitW, err := os.Pipe()
-	if err != nil {
-		readyW.Close()
-		return nil, err
+	exitR, exitW := o.ExitFD, (*os.File)(nil)
+	if exitR == nil {
+		if exitR, exitW, err = os.Pipe(); err != nil {
+			readyW.Close()
+			return nil, err
+		}
 	}
 	args := []string{"--configure", "--mtu=" + strconv.Itoa(MTU), "--ready-fd=3", "--exit-fd=4",
 		fmt.Sprintf("--cidr=10.0.2.0/%d", PrefixLen)}
@@ -121,13 +123,20 @@ func startSlirp(o Options) (*Network, error) {
 	}
 	args = append(args, strconv.Itoa(o.Pid), "eth0")
 	cmd, errb := command(Slirp4netns, args...)
+	if o.ExitFD != nil {
+		cmd.SysProcAttr.Pdeathsig = 0 // it goes with the exit pipe's writer
+	}
 	cmd.ExtraFiles = []*os.File{readyW, exitR}
 	n := &Network{cmd: cmd, stderr: errb, exitW: exitW}
 	err = cmd.Start()
 	readyW.Close()
-	exitR.Close()
+	if exitW != nil {
+		exitR.Close()
+	}
 	if err != nil {
-		exitW.Close()
+		if exitW != nil {
+			exitW.Close()
+		}
 		return nil, n.failed(Slirp4netns, err)
 	}
 	ready := make(chan error, 1)

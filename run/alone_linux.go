@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/denproject/den/netns"
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/run/ctl"
 	"github.com/denproject/den/run/records"
@@ -19,7 +20,18 @@ var errLeftRunning = errors.New("the container runs on without den")
 // it: detached, and nothing left for den to do while it runs (no restart
 // policy to apply, no network program or port forwarder to keep).
 func leavesAlone(sp *spec.Spec) bool {
-	return sp.Detach && sp.Restart.Name == "" && !sp.Network.Own()
+	plain := !sp.Network.Own() || sp.Network.Mode == netns.Slirp4netns && len(sp.Network.Ports) == 0
+	return sp.Detach && sp.Restart.Name == "" && plain
+}
+
+// tieNetwork ties slirp4netns to the init instead of this den: it exits
+// when the pipe's write end, which the init holds, closes with it.
+func (c *child) tieNetwork(sp *spec.Spec) (exitW *os.File, err error) {
+	if sp.Network.Mode != netns.Slirp4netns {
+		return nil, nil
+	}
+	c.exitR, exitW, err = os.Pipe()
+	return exitW, err
 }
 
 // noteInit records the init as soon as it exists, so that the container

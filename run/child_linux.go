@@ -38,6 +38,8 @@ type child struct {
 	pending []syscall.Signal
 	// rec is the record of the container this child runs.
 	rec *records.Record
+	// exitR is slirp4netns's exit pipe when the init holds its other end.
+	exitR *os.File
 }
 
 // operation serves one request; its result goes back to den.

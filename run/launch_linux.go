@@ -52,6 +52,14 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		// itself if den goes before the command starts (its control
 		// socket closes).
 		cmd.SysProcAttr.Pdeathsig = 0
+		exitW, err := c.tieNetwork(sp)
+		if err != nil {
+			return 125, err
+		}
+		if exitW != nil {
+			defer exitW.Close()
+			cmd.ExtraFiles = append(cmd.ExtraFiles, exitW) // held by the init for its life
+		}
 	}
 	// The parent-death signal follows the forking thread, not den: keep
 	// that thread ours until the init is reaped (golang/go#27505).
@@ -89,6 +97,9 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		c.signalsTo(cmd.Process)
 	}
 	if alone && started && c.leave(st, id) {
+		if network != nil {
+			network.Release() // slirp4netns goes with the init now
+		}
 		return 0, errLeftRunning
 	}
 	werr := cmd.Wait()

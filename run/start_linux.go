@@ -117,7 +117,12 @@ func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	if network != nil {
 		c.g.debugf("network backend %s", network.Backend())
-		if err := network.Start(); err != nil {
+		err := network.Start()
+		if c.exitR != nil {
+			c.exitR.Close() // slirp4netns has it; the init holds the other end
+			c.exitR = nil
+		}
+		if err != nil {
 			return network, err
 		}
 		if ic.PortForwarder != nil {
@@ -146,7 +151,7 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 	ports := append([]netns.Port{}, sp.Network.Ports...)
 	n, err := netns.New(netns.Options{Backend: sp.Network.Mode, Pid: pid, Ports: ports,
 		HostLoopback: sp.Network.HostLoopback, StateDir: dir, SocketDir: c.portsDir(id), Log: log,
-		NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN))})
+		NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN)), ExitFD: c.exitR})
 	if err != nil {
 		return nil, err
 	}
