@@ -161,9 +161,19 @@ func follow(ctx context.Context, dir string, cur *os.File, offset int64, o LogsO
 			offset -= int64(pe.n)
 		}
 		if rotated(cur, path) {
-			// What is left in the rotated file was read above (to its
-			// end); lines in files rotated past meanwhile are lost, as
-			// with docker's json-file.
+			// The rotated file was read above to its end; the files
+			// rotated after it (newer, lower numbers) are read whole.
+			emit := func(e logEntry) {
+				if o.Until.IsZero() || !e.Time.After(o.Until) {
+					out.write(e, o.Timestamps)
+				}
+			}
+			for _, p := range newerRotated(dir, cur) {
+				if f, err := os.Open(p); err == nil {
+					_ = readEntries(bufio.NewReader(f), emit)
+					f.Close()
+				}
+			}
 			next, err := os.Open(path)
 			if err == nil {
 				cur.Close()
@@ -186,4 +196,23 @@ func rotated(f *os.File, path string) bool {
 		return false
 	}
 	return a.Sys().(*syscall.Stat_t).Ino != b.Sys().(*syscall.Stat_t).Ino
+}
+
+// newerRotated are the rotated files written after f, oldest first: those
+// with a lower number than f's (found by inode). When f is gone from them
+// too, each is newer than what was read.
+func newerRotated(dir string, f *os.File) []string {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	ino := fi.Sys().(*syscall.Stat_t).Ino
+	files := logFiles(dir) // oldest first, ctr.log last
+	files = files[:len(files)-1]
+	for i, p := range files {
+		if st, err := os.Stat(p); err == nil && st.Sys().(*syscall.Stat_t).Ino == ino {
+			return files[i+1:]
+		}
+	}
+	return files
 }
