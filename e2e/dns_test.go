@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -103,24 +102,6 @@ func serveDNS(t *testing.T, addr string) *atomic.Int64 {
 	go tcp.ActivateAndServe()
 	t.Cleanup(func() { _ = udp.Shutdown(); _ = tcp.Shutdown() })
 	return &n
-}
-
-// dnsSelected says whether the test run's -test.run pattern (if any)
-// selects the DNS test, which then gets its own runs.
-func dnsSelected(args []string) bool {
-	pat := ""
-	for i, a := range args {
-		if v, ok := strings.CutPrefix(a, "-test.run="); ok {
-			pat = v
-		} else if a == "-test.run" && i+1 < len(args) {
-			pat = args[i+1]
-		}
-	}
-	if pat == "" {
-		return true
-	}
-	re, err := regexp.Compile(strings.Split(pat, "/")[0])
-	return err == nil && re.MatchString(dnsTest)
 }
 
 // withRun replaces the -test.run of args by pat.

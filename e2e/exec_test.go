@@ -98,24 +98,8 @@ func TestExecBadInput(t *testing.T) {
 
 func TestExecForwardsSignals(t *testing.T) {
 	e, name := running(t, "--network", "none")
-	cmd := e.command(t.Context(), "exec", name, "sh", "-c", `trap 'echo caught; exit 7' INT; echo ready; while true; do sleep 0.1; done`)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(out)
-	if line, _ := br.ReadString('\n'); line != "ready\n" {
-		t.Fatalf("got %q before the trap was set", line)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	rest, _ := br.ReadString('\n')
-	cmd.Wait()
-	if rest != "caught\n" || cmd.ProcessState.ExitCode() != 7 {
-		t.Fatalf("SIGINT did not reach the exec'd trap: %q, exit %d", rest, cmd.ProcessState.ExitCode())
-	}
+	cmd := e.command(t.Context(), "exec", name, "sh", "-c", trapScript)
+	assertTrapCatchesSIGINT(t, cmd, "exec'd")
 }
 
 func TestExecInteractiveTerminal(t *testing.T) {
@@ -246,5 +230,31 @@ func TestAttachToTerminal(t *testing.T) {
 	}
 	if ps := e.ok("ps").stdout; !strings.Contains(ps, "tty") {
 		t.Fatal("the container stopped when den detached")
+	}
+}
+
+// trapScript prints ready once its SIGINT trap is set; the trap exits 7.
+const trapScript = `trap 'echo caught; exit 7' INT; echo ready; while true; do sleep 0.1; done`
+
+// assertTrapCatchesSIGINT starts cmd (running trapScript), sends den
+// SIGINT once the trap is set, and checks that the trap ran.
+func assertTrapCatchesSIGINT(t *testing.T, cmd *exec.Cmd, what string) {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(out)
+	if line, _ := br.ReadString('\n'); line != "ready\n" {
+		t.Fatalf("got %q before the trap was set", line)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := br.ReadString('\n')
+	cmd.Wait()
+	if rest != "caught\n" || cmd.ProcessState.ExitCode() != 7 {
+		t.Fatalf("SIGINT did not reach the %s trap: %q, exit %d", what, rest, cmd.ProcessState.ExitCode())
 	}
 }

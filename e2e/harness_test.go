@@ -166,7 +166,7 @@ func runAsTestUser() (int, error) {
 	}
 	// The DNS test needs a resolver of the test's choosing, which only a
 	// network namespace made by root can give it: one run per case.
-	if dnsSelected(os.Args[1:]) {
+	if selects(os.Args[1:], dnsTest) {
 		for _, c := range dnsCases {
 			dcode, err := runDNSCase(c, uid, gid, bin, tmp, cmd.Env)
 			if err != nil {
@@ -317,9 +317,16 @@ func (e *env) den(args ...string) result {
 
 func (e *env) denIn(stdin io.Reader, args ...string) result {
 	e.t.Helper()
+	return e.denWith(nil, stdin, args...)
+}
+
+// denWith runs den with extra environment variables and stdin.
+func (e *env) denWith(extra []string, stdin io.Reader, args ...string) result {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandBudget)
 	defer cancel()
 	cmd := e.command(ctx, args...)
+	cmd.Env = append(cmd.Env, extra...)
 	var out, errb bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
 	err := cmd.Run()

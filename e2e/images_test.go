@@ -2,13 +2,11 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,25 +37,6 @@ func gatedRegistry(t *testing.T, refuseWrites bool) string {
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// denWith runs den with extra environment variables and stdin.
-func (e *env) denWith(extra []string, stdin io.Reader, args ...string) result {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandBudget)
-	defer cancel()
-	cmd := e.command(ctx, args...)
-	cmd.Env = append(cmd.Env, extra...)
-	var out, errb bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("den %v: %v", args, err)
-	}
-	return r
 }
 
 func remoteDigest(t *testing.T, ref string, auth authn.Authenticator) string {

@@ -152,24 +152,8 @@ func TestRunForwardsSignals(t *testing.T) {
 		t.Fatalf("SIGTERM took %v", d)
 	}
 
-	cmd = e.command(t.Context(), "run", "--rm", ref, "sh", "-c", `trap 'echo caught; exit 7' INT; echo ready; while true; do sleep 0.1; done`)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(out)
-	if line, _ := br.ReadString('\n'); line != "ready\n" {
-		t.Fatalf("got %q before the trap was set", line)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	rest, _ := br.ReadString('\n')
-	cmd.Wait()
-	if rest != "caught\n" || cmd.ProcessState.ExitCode() != 7 {
-		t.Fatalf("SIGINT did not reach the trap: %q, exit %d", rest, cmd.ProcessState.ExitCode())
-	}
+	cmd = e.command(t.Context(), "run", "--rm", ref, "sh", "-c", trapScript)
+	assertTrapCatchesSIGINT(t, cmd, "run's")
 }
 
 func TestRunStdin(t *testing.T) {

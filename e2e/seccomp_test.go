@@ -73,8 +73,14 @@ var probeCalls = []probeCall{
 
 func (c probeCall) spec() string { return c.name + ":" + c.args }
 
-// probeImage is busybox with the probe at /bin/probe.
+// probeImage is busybox with the probe at /bin/probe, pulled.
 func probeImage(t *testing.T) (*env, string) {
+	return probeImageMode(t, "test/probe:1", 0o755)
+}
+
+// probeImageMode is probeImage with the probe's mode (setuid, say) and
+// the image's name chosen.
+func probeImageMode(t *testing.T, tag string, mode int64) (*env, string) {
 	t.Helper()
 	if probeBin == "" {
 		t.Skip("no probe binary")
@@ -87,7 +93,7 @@ func probeImage(t *testing.T) (*env, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	es = append(es, testimage.Entry{Name: "bin/probe", Body: string(probe), Mode: 0o755})
+	es = append(es, testimage.Entry{Name: "bin/probe", Body: string(probe), Mode: mode})
 	l, err := testimage.Layer(es)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +102,7 @@ func probeImage(t *testing.T) (*env, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := newRegistry(t).push(t, "test/probe:1", img)
+	ref := newRegistry(t).push(t, tag, img)
 	e := newEnv(t)
 	e.ok("pull", "-q", ref)
 	return e, ref

@@ -185,30 +185,7 @@ func TestMaskedAndReadOnlyPaths(t *testing.T) {
 }
 
 func TestSetuidBinaryGainsNothing(t *testing.T) {
-	if probeBin == "" {
-		t.Skip("no probe binary")
-	}
-	probe, err := os.ReadFile(probeBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	es, err := testimage.BusyboxEntries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	es = append(es, testimage.Entry{Name: "bin/probe", Body: string(probe), Mode: 0o4755})
-	l, err := testimage.Layer(es)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := testimage.Image([]string{"sh"}, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := newRegistry(t)
-	ref := reg.push(t, "test/suid:1", img)
-	e := newEnv(t)
-	e.ok("pull", "-q", ref)
+	e, ref := probeImageMode(t, "test/suid:1", 0o4755)
 	if r := e.ok("run", "--rm", "-u", "1000", ref, "/bin/probe"); r.stdout != "euid=1000\n" {
 		t.Fatalf("a setuid-root binary raised the user: %s", r)
 	}
