@@ -229,9 +229,9 @@ func fetch(ctx context.Context, l Layer, b blob, keep *Blobs, sink Sink, emit fu
 	return st, nil
 }
 
-// chain pairs each blob with its diff id from the config and computes the
-// chain ids that name layers in the store (OCI image spec).
-func chain(cfg []byte, blobs []blob) ([]Layer, error) {
+// diffIDs is the rootfs.diff_ids of an image config, read without the
+// rest of the config.
+func diffIDs(cfg []byte) ([]string, error) {
 	var c struct {
 		RootFS struct {
 			DiffIDs []string `json:"diff_ids"`
@@ -240,13 +240,23 @@ func chain(cfg []byte, blobs []blob) ([]Layer, error) {
 	if err := json.Unmarshal(cfg, &c); err != nil {
 		return nil, fmt.Errorf("parsing image config: %w", err)
 	}
-	if len(c.RootFS.DiffIDs) != len(blobs) {
-		return nil, fmt.Errorf("image config lists %d layers but the manifest %d", len(c.RootFS.DiffIDs), len(blobs))
+	return c.RootFS.DiffIDs, nil
+}
+
+// chain pairs each blob with its diff id from the config and computes the
+// chain ids that name layers in the store (OCI image spec).
+func chain(cfg []byte, blobs []blob) ([]Layer, error) {
+	diffs, err := diffIDs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(diffs) != len(blobs) {
+		return nil, fmt.Errorf("image config lists %d layers but the manifest %d", len(diffs), len(blobs))
 	}
 	out := make([]Layer, len(blobs))
 	parent := ""
 	for i, b := range blobs {
-		d := c.RootFS.DiffIDs[i]
+		d := diffs[i]
 		id := d
 		if parent != "" {
 			sum := sha256.Sum256([]byte("sha256:" + parent + " " + d))

@@ -73,16 +73,12 @@ func (b *Blobs) Image(id string) (v1.Image, error) {
 	if err != nil {
 		return nil, ErrNoBlobs
 	}
-	var c struct {
-		RootFS struct {
-			DiffIDs []string `json:"diff_ids"`
-		} `json:"rootfs"`
-	}
-	if err := json.Unmarshal(cfg, &c); err != nil {
-		return nil, fmt.Errorf("parsing image config: %w", err)
+	diffs, err := diffIDs(cfg)
+	if err != nil {
+		return nil, err
 	}
 	s := &rebuilt{cfg: cfg}
-	for _, d := range c.RootFS.DiffIDs {
+	for _, d := range diffs {
 		if !b.Has(d) {
 			return nil, ErrNoBlobs
 		}

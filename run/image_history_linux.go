@@ -2,7 +2,6 @@ package run
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"time"
 
@@ -40,15 +39,11 @@ func (c *child) history(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := st.ImageConfig(im.ID)
+	cfg, err := imageConfig(st, im.ID, ref)
 	if err != nil {
-		return nil, fmt.Errorf("reading the config of %s: %w", ref, err)
+		return nil, err
 	}
-	var cfg v1.ConfigFile
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("the stored config of %s is not JSON: %w", ref, err)
-	}
-	sizes := c.layerSizes(im.ID, cfg)
+	sizes := c.layerSizes(im.ID, *cfg)
 	hist := cfg.History
 	if len(hist) == 0 { // configs without history: one row per layer
 		for range cfg.RootFS.DiffIDs {

@@ -101,14 +101,14 @@ func (c *child) containerJSON(st *overlay.Store, ctr *overlay.Container) dockerj
 			f.InitPid, _ = r.Init(dir)
 		}
 	}
-	if cfg, err := imageConfig(st, ctr.ImageID); err == nil {
+	if cfg, err := imageConfig(st, ctr.ImageID, ""); err == nil {
 		f.Image = cfg.Config
 	}
 	return dockerjson.Container(f, r)
 }
 
 func (c *child) imageJSON(st *overlay.Store, im *overlay.Image) (dockerjson.ImageJSON, error) {
-	cfg, err := imageConfig(st, im.ID)
+	cfg, err := imageConfig(st, im.ID, "")
 	if err != nil {
 		return dockerjson.ImageJSON{}, err
 	}
@@ -123,14 +123,19 @@ func (c *child) imageJSON(st *overlay.Store, im *overlay.Image) (dockerjson.Imag
 	return dockerjson.Image(im.ID, im.Names, im.Digest, size, cfg), nil
 }
 
-func imageConfig(st *overlay.Store, id string) (*v1.ConfigFile, error) {
+// imageConfig reads and parses the stored config of image id; name is
+// what errors call the image ("" for its short id).
+func imageConfig(st *overlay.Store, id, name string) (*v1.ConfigFile, error) {
+	if name == "" {
+		name = fmt.Sprintf("image %.12s", id)
+	}
 	raw, err := st.ImageConfig(id)
 	if err != nil {
-		return nil, fmt.Errorf("reading the config of image %.12s: %w", id, err)
+		return nil, fmt.Errorf("reading the config of %s: %w", name, err)
 	}
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("parsing the config of image %.12s: %w", id, err)
+		return nil, fmt.Errorf("parsing the config of %s: %w", name, err)
 	}
 	return cfg, nil
 }

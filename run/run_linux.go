@@ -1,7 +1,6 @@
 package run
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,13 +201,9 @@ func (c *child) imageForRun(st *overlay.Store, sp *spec.Spec, report bool) (stri
 		}
 		id = img.ID
 	}
-	raw, err := st.ImageConfig(id)
+	cfg, err := imageConfig(st, id, sp.Image)
 	if err != nil {
-		return "", v1.Config{}, fmt.Errorf("reading the config of %s: %w", sp.Image, err)
-	}
-	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
-	if err != nil {
-		return "", v1.Config{}, fmt.Errorf("parsing the config of %s: %w", sp.Image, err)
+		return "", v1.Config{}, err
 	}
 	return id, cfg.Config, nil
 }

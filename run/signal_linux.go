@@ -1,12 +1,10 @@
 package run
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/sys/signal"
 	"golang.org/x/sys/unix"
 
@@ -105,10 +103,8 @@ func (c *child) stopSettings(ctr *overlay.Container, r *records.Record, a stopAr
 		timeout = *a.Timeout
 	}
 	if name == "" {
-		if raw, err := c.store.ImageConfig(ctr.ImageID); err == nil {
-			if cfg, err := v1.ParseConfigFile(bytes.NewReader(raw)); err == nil {
-				name = cfg.Config.StopSignal
-			}
+		if cfg, err := imageConfig(c.store, ctr.ImageID, ""); err == nil {
+			name = cfg.Config.StopSignal
 		}
 	}
 	sig := unix.SIGTERM

@@ -1,13 +1,10 @@
 package run
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"time"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/ctl"
@@ -102,11 +99,7 @@ func (c *child) startOp(raw json.RawMessage) (any, error) {
 		return nil, err
 	}
 	sp.Detach, sp.Interactive = !a.Attach, a.Attach && a.Interactive
-	raw2, err := st.ImageConfig(ctr.ImageID)
-	if err != nil {
-		return nil, fmt.Errorf("reading the config of %s: %w", sp.Image, err)
-	}
-	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw2))
+	cfg, err := imageConfig(st, ctr.ImageID, sp.Image)
 	if err != nil {
 		return nil, err
 	}

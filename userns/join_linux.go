@@ -36,18 +36,7 @@ func Join(o Options, userNS *os.File) (*Child, error) {
 	cmd := exec.Command(nsenter, append(args, o.Args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	cmd.ExtraFiles = append(append([]*os.File{}, o.ExtraFiles...), userNS)
-	cmd.Env = append(os.Environ(), o.Env...)
-	cmd.Env = append(cmd.Env,
-		envStage+"=child",
-		envJoined+"=1",
-		envParent+"="+strconv.Itoa(os.Getpid()),
-		"_CONTAINERS_USERNS_CONFIGURED=done",
-		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(o.Plan.UID),
-		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(o.Plan.GID),
-	)
-	if o.Plan.Fallback() {
-		cmd.Env = append(cmd.Env, envSingle+"=1")
-	}
+	cmd.Env = o.childEnv(envStage+"=child", envJoined+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   o.Setpgid && !o.Detach,
 		Setsid:    o.Detach,

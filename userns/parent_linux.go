@@ -67,18 +67,7 @@ func Start(o Options) (*Child, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	cmd.ExtraFiles = append(append([]*os.File{}, o.ExtraFiles...), r)
 	syncFD := 3 + len(o.ExtraFiles)
-	cmd.Env = append(os.Environ(), o.Env...)
-	cmd.Env = append(cmd.Env,
-		envStage+"=wait",
-		envSyncFD+"="+strconv.Itoa(syncFD),
-		envParent+"="+strconv.Itoa(os.Getpid()),
-		"_CONTAINERS_USERNS_CONFIGURED=done",
-		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(o.Plan.UID),
-		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(o.Plan.GID),
-	)
-	if o.Plan.Fallback() {
-		cmd.Env = append(cmd.Env, envSingle+"=1")
-	}
+	cmd.Env = o.childEnv(envStage+"=wait", envSyncFD+"="+strconv.Itoa(syncFD))
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
 		Setpgid:     o.Setpgid && !o.Detach,
@@ -104,6 +93,24 @@ func Start(o Options) (*Child, error) {
 		return nil, fmt.Errorf("releasing the namespace child: %w", err)
 	}
 	return &Child{cmd: cmd}, nil
+}
+
+// childEnv is the environment of den's re-exec in the namespace: the
+// caller's, o.Env, the stage's own (stage), and what tells the storage
+// library that the namespace is already made.
+func (o Options) childEnv(stage ...string) []string {
+	env := append(os.Environ(), o.Env...)
+	env = append(env, stage...)
+	env = append(env,
+		envParent+"="+strconv.Itoa(os.Getpid()),
+		"_CONTAINERS_USERNS_CONFIGURED=done",
+		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(o.Plan.UID),
+		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(o.Plan.GID),
+	)
+	if o.Plan.Fallback() {
+		env = append(env, envSingle+"=1")
+	}
+	return env
 }
 
 // Pid is the child's process id on the host.

@@ -204,22 +204,11 @@ func closeAll(files []*os.File) {
 }
 
 // Listen makes the init's listening socket at path: SOCK_SEQPACKET, like
-// the pairs. The path is reached through a descriptor of its directory,
-// since a socket's path is limited to 108 bytes.
+// the pairs.
 func Listen(path string) (*os.File, error) {
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return nil, err
-	}
-	defer dir.Close()
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("creating the container's control socket: %w", err)
-	}
-	short := fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path))
 	_ = os.Remove(path)
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: short}); err != nil {
-		unix.Close(fd)
+	fd, err := socketAt(path, unix.Bind)
+	if err != nil {
 		return nil, fmt.Errorf("binding the container's control socket %s: %w", path, err)
 	}
 	if err := unix.Listen(fd, 16); err != nil {
@@ -231,21 +220,32 @@ func Listen(path string) (*os.File, error) {
 
 // Dial connects to a container's listening socket at path.
 func Dial(path string) (*Conn, error) {
-	dir, err := os.Open(filepath.Dir(path))
+	fd, err := socketAt(path, unix.Connect)
 	if err != nil {
 		return nil, err
+	}
+	return NewConn(os.NewFile(uintptr(fd), "ctl")), nil
+}
+
+// socketAt makes a SEQPACKET socket and binds or connects it (op) to
+// path, reached through a descriptor of its directory, since a socket's
+// path is limited to 108 bytes. On error the socket is closed.
+func socketAt(path string, op func(int, unix.Sockaddr) error) (int, error) {
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return -1, err
 	}
 	defer dir.Close()
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return -1, err
 	}
 	short := fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path))
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: short}); err != nil {
+	if err := op(fd, &unix.SockaddrUnix{Name: short}); err != nil {
 		unix.Close(fd)
-		return nil, err
+		return -1, err
 	}
-	return NewConn(os.NewFile(uintptr(fd), "ctl")), nil
+	return fd, nil
 }
 
 // Accept waits for the next connection on a listening socket.
