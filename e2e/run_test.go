@@ -492,9 +492,15 @@ func TestPrune(t *testing.T) {
 	e.ok("run", "--name", "stopped", "--network", "none", ref, "true")
 	e.ok("run", "-d", "--name", "running", "--network", "none", ref, "sleep", "30")
 
+	blobs := filepath.Join(e.data, "den", "blobs", "blobs", "sha256")
+	before, _ := os.ReadDir(blobs)
 	r := e.ok("prune")
 	if strings.Count(r.stdout, "Deleted container:") != 1 || strings.Count(r.stdout, "Deleted image:") != 1 {
 		t.Fatalf("den prune removes the stopped container and the unnamed image:\n%s", r.stdout)
+	}
+	// The unnamed image's own blobs (its config at least) go with it.
+	if after, _ := os.ReadDir(blobs); len(before) == 0 || len(after) >= len(before) {
+		t.Fatalf("den prune left the removed image's kept blobs: %d before, %d after", len(before), len(after))
 	}
 	ps := e.ok("ps", "-a").stdout
 	if strings.Contains(ps, "stopped") || !strings.Contains(ps, "running") {

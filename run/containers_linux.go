@@ -105,20 +105,8 @@ func (c *child) prune(args json.RawMessage) (any, error) {
 		return nil, err
 	}
 	used, err := c.pruneContainers(st)
-	errs := []error{err}
-	imgs, err := st.Images()
-	if err != nil {
-		return nil, errors.Join(append(errs, err)...)
-	}
-	for _, im := range imgs {
-		if used[im.ID] || len(im.Names) > 0 && !all {
-			continue
-		}
-		if err := st.RemoveImage(im.ID); err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	err2 := c.removeUnused(st, used, all, func(im overlay.Image) {
 		fmt.Printf("Deleted image: %s\n", im.ID[:12])
-	}
-	return nil, errors.Join(errs...)
+	})
+	return nil, errors.Join(err, err2)
 }

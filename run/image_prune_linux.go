@@ -84,13 +84,28 @@ func (c *child) imagePrune(args json.RawMessage) (any, error) {
 	for _, ct := range cs {
 		used[ct.ImageID] = true
 	}
+	var freed int64
+	err = c.removeUnused(st, used, all, func(im overlay.Image) {
+		for _, n := range im.Names {
+			fmt.Printf("untagged: %s\n", n)
+		}
+		fmt.Printf("deleted: sha256:%s\n", im.ID)
+		freed += im.Size
+	})
+	fmt.Printf("Total reclaimed space: %s\n", units.HumanSize(float64(freed)))
+	return nil, err
+}
+
+// removeUnused removes the images that no container uses (used) and
+// that have no name, or with all every such image, then the kept blobs
+// only they held; removed hears of each image gone.
+func (c *child) removeUnused(st *overlay.Store, used map[string]bool, all bool, removed func(overlay.Image)) error {
 	imgs, err := st.Images()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var errs []error
 	var gone []string
-	var freed int64
 	for _, im := range imgs {
 		if used[im.ID] || len(im.Names) > 0 && !all {
 			continue
@@ -99,18 +114,13 @@ func (c *child) imagePrune(args json.RawMessage) (any, error) {
 			errs = append(errs, err)
 			continue
 		}
-		for _, n := range im.Names {
-			fmt.Printf("untagged: %s\n", n)
-		}
-		fmt.Printf("deleted: sha256:%s\n", im.ID)
+		removed(im)
 		gone = append(gone, im.ID)
-		freed += im.Size
 	}
 	if err := c.sweep(st, gone); err != nil {
 		errs = append(errs, err)
 	}
-	fmt.Printf("Total reclaimed space: %s\n", units.HumanSize(float64(freed)))
-	return nil, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // DiskRow is one line of `den system df`.
