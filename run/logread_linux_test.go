@@ -54,3 +54,16 @@ func TestTailKeepsTheLastLines(t *testing.T) {
 		t.Fatalf("--tail 2: %q, %v", out.String(), err)
 	}
 }
+
+// A log that holds garbage, a line of another shape and a last line cut
+// short (the container was killed mid-write) prints its whole lines only.
+func TestLogsSkipGarbageAndACutLine(t *testing.T) {
+	dir := t.TempDir()
+	body := logLines("first") + "not json at all\n" + `{"log":42}` + "\n" + "\x00\xff\n" + logLines("second") + `{"log":"cut sho`
+	os.WriteFile(filepath.Join(dir, "ctr.log"), []byte(body), 0o600)
+	var out, errb bytes.Buffer
+	err := followLogs(context.Background(), dir, LogsOptions{Tail: -1}, func() bool { return false }, logOutput{&out, &errb})
+	if err != nil || out.String() != "first\nsecond\n" || errb.Len() != 0 {
+		t.Fatalf("printed %q and %q, %v", out.String(), errb.String(), err)
+	}
+}

@@ -102,10 +102,14 @@ func (c *child) readVolume(name string) (Volume, error) {
 		return Volume{}, fmt.Errorf("no such volume: %s", name)
 	}
 	var v Volume
-	if err == nil {
-		err = json.Unmarshal(b, &v)
+	if err != nil {
+		return v, fmt.Errorf("reading volume %s: %w", name, err)
 	}
-	return v, err
+	if err := json.Unmarshal(b, &v); err != nil {
+		dir := filepath.Join(c.volumesDir(), name)
+		return v, fmt.Errorf("volume %s: its record %s/volume.json is damaged (%v): fix the file, or remove %s to drop the volume and its data", name, dir, err, dir)
+	}
+	return v, nil
 }
 
 // createVolume makes the volume; fresh says it did not exist before.
