@@ -51,15 +51,6 @@ func (b *Blobs) Put(d string, data []byte) error {
 	return w.commit(b.Path(d))
 }
 
-// Remove deletes a blob; a missing one is not an error.
-func (b *Blobs) Remove(d string) error {
-	err := os.Remove(b.Path(d))
-	if os.IsNotExist(err) {
-		return nil
-	}
-	return err
-}
-
 // init makes the directory an OCI image layout, so other tools (and
 // ggcr's layout package) can read it.
 func (b *Blobs) init() error {

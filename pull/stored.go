@@ -45,10 +45,6 @@ func (b *Blobs) ManifestOf(id string) string {
 	return string(d)
 }
 
-// Forget drops the image's manifest record (den rmi); its blobs go with
-// the next Sweep.
-func (b *Blobs) Forget(id string) { os.Remove(b.manifestRef(id)) }
-
 // Image is the stored image with config id as push and save send it: its
 // pulled manifest and compressed layers byte for byte when kept, else (an
 // image loaded from a docker archive) its uncompressed layers, gzipped.

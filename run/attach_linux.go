@@ -87,9 +87,7 @@ func waitAttached(conn *ctl.Conn, detached <-chan struct{}) error {
 	go func() {
 		for {
 			m, files, err := conn.Recv()
-			for _, f := range files {
-				f.Close()
-			}
+			ctl.CloseAll(files)
 			if errors.Is(err, io.EOF) {
 				exit <- nil
 				return

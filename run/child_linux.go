@@ -57,7 +57,6 @@ func init() {
 	register("load", (*child).load)
 	register("images", (*child).images)
 	register("rmi", (*child).rmi)
-	register("image-inspect", (*child).imageInspect)
 	register("ps", (*child).ps)
 	register("rm", (*child).rm)
 	register("kill", (*child).kill)
@@ -125,9 +124,7 @@ func done(result any, err error) ctl.DoneBody {
 func (c *child) listen() {
 	for {
 		m, files, err := c.den.Recv()
-		for _, f := range files {
-			f.Close()
-		}
+		ctl.CloseAll(files)
 		if err != nil {
 			return // den is gone: killed (then so are we) or detached
 		}

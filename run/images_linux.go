@@ -305,39 +305,3 @@ func (c *child) removeImage(st *overlay.Store, ref string, force bool) (string, 
 	fmt.Printf("Deleted: sha256:%s\n", im.ID)
 	return im.ID, nil
 }
-
-// InspectImage returns the image's OCI config, indented.
-func InspectImage(g *Global, ref string) ([]byte, error) {
-	var raw json.RawMessage
-	if err := g.call("image-inspect", ref, &raw, hooks{}); err != nil {
-		return nil, err
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, fmt.Errorf("the stored config of %s is not JSON: %w", ref, err)
-	}
-	return json.MarshalIndent(v, "", "  ")
-}
-
-func (c *child) imageInspect(args json.RawMessage) (any, error) {
-	ref, err := decode[string](args)
-	if err != nil {
-		return nil, err
-	}
-	st, err := c.open()
-	if err != nil {
-		return nil, err
-	}
-	im, err := findImage(st, ref)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := st.ImageConfig(im.ID)
-	if err != nil {
-		return nil, fmt.Errorf("reading the config of %s: %w", ref, err)
-	}
-	if !json.Valid(raw) {
-		return nil, fmt.Errorf("the stored config of %s is not JSON", ref)
-	}
-	return json.RawMessage(raw), nil
-}

@@ -88,7 +88,7 @@ func (c *child) keepID(rootfs, dir string, sp *spec.Spec, ic *pid1.Config) error
 	}
 	if sp.User == "" {
 		ic.UID, ic.GID, ic.Groups = uid, gid, nil
-		if !envHas(sp.Env, "HOME") {
+		if !pid1.EnvHas(sp.Env, "HOME") {
 			ic.Env = pid1.MergeEnv(ic.Env, []string{"HOME=" + home})
 		}
 	}
@@ -178,13 +178,4 @@ func shiftOwners(rootfs string, umap, gmap []syscall.SysProcIDMap) error {
 		}
 	}
 	return nil
-}
-
-func envHas(env []string, key string) bool {
-	for _, e := range env {
-		if strings.HasPrefix(e, key+"=") {
-			return true
-		}
-	}
-	return false
 }

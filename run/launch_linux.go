@@ -133,9 +133,7 @@ func (c *child) relayInit(conn *ctl.Conn, id string) (started bool, failed *code
 			}
 			return false, &codedError{code: st.Code, msg: st.Msg}
 		}
-		for _, f := range files {
-			f.Close()
-		}
+		ctl.CloseAll(files)
 	}
 }
 

@@ -144,17 +144,18 @@ func followLogs(ctx context.Context, dir string, o LogsOptions, running func() b
 func follow(ctx context.Context, dir string, cur *os.File, offset int64, o LogsOptions, running func() bool, out logOutput) error {
 	defer func() { cur.Close() }()
 	path := filepath.Join(dir, pid1.LogName)
+	emit := func(e logEntry) {
+		if o.Until.IsZero() || !e.Time.After(o.Until) {
+			out.write(e, o.Timestamps)
+		}
+	}
 	for {
 		alive := running()
 		if _, err := cur.Seek(offset, io.SeekStart); err != nil {
 			return err
 		}
 		br := bufio.NewReader(cur)
-		err := readEntries(br, func(e logEntry) {
-			if o.Until.IsZero() || !e.Time.After(o.Until) {
-				out.write(e, o.Timestamps)
-			}
-		})
+		err := readEntries(br, emit)
 		offset, _ = cur.Seek(0, io.SeekCurrent)
 		offset -= int64(br.Buffered())
 		if pe, ok := err.(errPartial); ok {
@@ -163,11 +164,6 @@ func follow(ctx context.Context, dir string, cur *os.File, offset int64, o LogsO
 		if rotated(cur, path) {
 			// The rotated file was read above to its end; the files
 			// rotated after it (newer, lower numbers) are read whole.
-			emit := func(e logEntry) {
-				if o.Until.IsZero() || !e.Time.After(o.Until) {
-					out.write(e, o.Timestamps)
-				}
-			}
 			for _, p := range newerRotated(dir, cur) {
 				if f, err := os.Open(p); err == nil {
 					_ = readEntries(bufio.NewReader(f), emit)

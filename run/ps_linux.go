@@ -13,7 +13,6 @@ import (
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/records"
-	"github.com/denproject/den/run/spec"
 )
 
 // Port is a published port: a host address and port, the container's.
@@ -131,7 +130,7 @@ func psRow(ctr *overlay.Container, r records.Record) PsRow {
 		row.Ports = r.Ports
 	}
 	if sp := r.Spec; sp != nil {
-		row.Labels = specLabels(sp)
+		row.Labels = sp.Labels
 		row.Network = sp.Network.Mode
 		for _, m := range sp.Mounts {
 			row.Mounts = append(row.Mounts, m.Source)
@@ -139,9 +138,6 @@ func psRow(ctr *overlay.Container, r records.Record) PsRow {
 	}
 	return row
 }
-
-// specLabels are the container's --label values.
-func specLabels(sp *spec.Spec) map[string]string { return sp.Labels }
 
 // matches applies docker's filter rules: values of one key are
 // alternatives, different keys must all match.

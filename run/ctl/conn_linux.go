@@ -126,16 +126,16 @@ func (c *Conn) Recv() (Msg, []*os.File, error) {
 		return Msg{}, nil, err
 	}
 	if n == 0 {
-		closeAll(files)
+		CloseAll(files)
 		return Msg{}, nil, io.EOF
 	}
 	var m Msg
 	if err := json.Unmarshal(buf[:n], &m); err != nil {
-		closeAll(files)
+		CloseAll(files)
 		return Msg{}, nil, fmt.Errorf("reading a control message: %w", err)
 	}
 	if m.V != Version {
-		closeAll(files)
+		CloseAll(files)
 		return Msg{}, nil, &VersionError{Got: m.V}
 	}
 	return m, files, nil
@@ -149,12 +149,12 @@ func (c *Conn) Expect(t Type, v any) ([]*os.File, error) {
 		return nil, err
 	}
 	if m.Type != t {
-		closeAll(files)
+		CloseAll(files)
 		return nil, fmt.Errorf("control protocol: got %s, want %s", m.Type, t)
 	}
 	if v != nil {
 		if err := m.Decode(v); err != nil {
-			closeAll(files)
+			CloseAll(files)
 			return nil, err
 		}
 	}
@@ -197,7 +197,8 @@ func rights(oob []byte) ([]*os.File, error) {
 	return files, nil
 }
 
-func closeAll(files []*os.File) {
+// CloseAll closes descriptors that came with a message and are not wanted.
+func CloseAll(files []*os.File) {
 	for _, f := range files {
 		f.Close()
 	}

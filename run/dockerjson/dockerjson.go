@@ -227,7 +227,7 @@ func containerConfig(f Facts, sp *spec.Spec) ContainerConfig {
 		c.Cmd = sp.Args
 	}
 	env := img.Env
-	if !hasKey(env, "PATH") {
+	if !pid1.EnvHas(env, "PATH") {
 		env = pid1.MergeEnv([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env)
 	}
 	c.Env = nonNil(pid1.MergeEnv(env, sp.Env))
@@ -260,15 +260,6 @@ func portBindings(ports []netns.Port) map[string][]PortBinding {
 		out[portKey(p)] = append(out[portKey(p)], PortBinding{HostIP: ip, HostPort: strconv.Itoa(p.HostPort)})
 	}
 	return out
-}
-
-func hasKey(env []string, key string) bool {
-	for _, e := range env {
-		if strings.HasPrefix(e, key+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 func nonNil(xs []string) []string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -27,11 +26,11 @@ var attachedConns = struct {
 func attachOne(conn *ctl.Conn, m ctl.Msg, files []*os.File) error {
 	var a ctl.AttachBody
 	if err := m.Decode(&a); err != nil {
-		closeFiles(files)
+		ctl.CloseAll(files)
 		return err
 	}
 	if attachable.stdout == nil || len(files) < 2 {
-		closeFiles(files)
+		ctl.CloseAll(files)
 		return fmt.Errorf("den attach works on containers started with -d (this one's output goes to the den that runs it)")
 	}
 	var input []*os.File
@@ -53,24 +52,15 @@ func attachOne(conn *ctl.Conn, m ctl.Msg, files []*os.File) error {
 	}()
 	stdout, stderr := files[0], files[1]
 	if err := conn.Send(ctl.Attached, ctl.AttachedBody{Tty: attachable.tty}, input...); err != nil {
-		closeFiles(files)
+		ctl.CloseAll(files)
 		return nil
 	}
 	attachable.stdout.add(stdout)
 	attachable.stderr.add(stderr)
 	defer attachable.stdout.remove(stdout)
 	defer attachable.stderr.remove(stderr)
-	for {
-		m, more, err := conn.Recv()
-		closeFiles(more)
-		if err != nil {
-			return nil // detached
-		}
-		var s ctl.SignalBody
-		if m.Type == ctl.Signal && m.Decode(&s) == nil {
-			_ = unix.Kill(commandPid, syscall.Signal(s.Signal))
-		}
-	}
+	relaySignals(conn, commandPid) // until den detaches
+	return nil
 }
 
 // tellAttached gives every attached den the container's exit status.
@@ -79,11 +69,5 @@ func tellAttached(code int) {
 	defer attachedConns.Unlock()
 	for conn := range attachedConns.m {
 		_ = conn.Send(ctl.Exit, ctl.StatusBody{Code: code})
-	}
-}
-
-func closeFiles(files []*os.File) {
-	for _, f := range files {
-		f.Close()
 	}
 }

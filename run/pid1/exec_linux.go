@@ -54,11 +54,7 @@ func serveExec(ln *os.File, c *Config) {
 // execOne starts the process a connection asks for, reports its pid, then
 // relays signals to it until it exits, and reports its status.
 func execOne(conn *ctl.Conn, c *Config, m ctl.Msg, files []*os.File) error {
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
+	defer ctl.CloseAll(files)
 	var e ctl.ExecBody
 	if err := m.Decode(&e); err != nil {
 		return err
@@ -184,9 +180,7 @@ func startRestricted(pc *Config, e *ctl.ExecBody, stdio []*os.File) (int, chan i
 func relaySignals(conn *ctl.Conn, pid int) {
 	for {
 		m, files, err := conn.Recv()
-		for _, f := range files {
-			f.Close()
-		}
+		ctl.CloseAll(files)
 		if err != nil {
 			return
 		}
@@ -195,6 +189,16 @@ func relaySignals(conn *ctl.Conn, pid int) {
 			_ = unix.Kill(pid, syscall.Signal(s.Signal))
 		}
 	}
+}
+
+// EnvHas says whether env (KEY=VALUE entries) sets key.
+func EnvHas(env []string, key string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, key+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // MergeEnv applies KEY=VALUE entries over base, in order: a key already

@@ -66,9 +66,7 @@ func (p *initProc) wait(t ctl.Type) error {
 		if err != nil {
 			return fmt.Errorf("waiting for den (%s): %w", t, err)
 		}
-		for _, f := range files {
-			f.Close()
-		}
+		ctl.CloseAll(files)
 		p.seen[m.Type] = true
 	}
 	return nil

@@ -170,16 +170,6 @@ func Alive(pid int) bool {
 	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
-// WaitGone waits up to timeout for pid to end.
-func WaitGone(pid int, timeout time.Duration) bool {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if !Alive(pid) {
-			return true
-		}
-	}
-	return !Alive(pid)
-}
-
 // InitPidFile, in the container's run directory, holds the init's pid.
 const InitPidFile = "init.pid"
 

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"testing"
-	"time"
 )
 
 func TestDecodeCorrectsARunningStateWhoseDenIsGone(t *testing.T) {
@@ -43,17 +42,5 @@ func TestInitOfChecksTheParent(t *testing.T) {
 	}
 	if _, err := InitOf(t.TempDir(), os.Getpid()); err == nil {
 		t.Fatal("InitOf without a pid file succeeded")
-	}
-}
-
-func TestWaitGone(t *testing.T) {
-	cmd := exec.Command("sleep", "0.1")
-	cmd.Start()
-	go cmd.Wait()
-	if !WaitGone(cmd.Process.Pid, 5*time.Second) {
-		t.Fatal("a process that ended is still alive")
-	}
-	if WaitGone(os.Getpid(), 50*time.Millisecond) {
-		t.Fatal("this test's own process is gone")
 	}
 }

@@ -51,7 +51,7 @@ func capNumber(name string) (uint, error) {
 func capabilities(add, drop []string, privileged bool) ([]uint, error) {
 	set := map[uint]bool{}
 	all := func() {
-		for c := uint(0); c <= lastCap(); c++ {
+		for c, last := uint(0), lastCap(); c <= last; c++ {
 			set[c] = true
 		}
 	}
