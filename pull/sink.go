@@ -200,9 +200,7 @@ func fetch(ctx context.Context, l Layer, b blob, keep *Blobs, sink Sink, emit fu
 		w, _ := keep.create() // best effort: without it push re-fetches
 		t := &teeBlob{rc: rc, w: w}
 		rc = t
-		ok := false
-		defer func() { t.keep(keep, l.Digest, ok) }()
-		defer func() { ok = err == nil }()
+		defer func() { t.keep(keep, l.Digest, err == nil) }()
 	}
 	// Closing the body ends a read blocked on the network at Ctrl-C.
 	stop := context.AfterFunc(ctx, func() { rc.Close() })

@@ -27,10 +27,11 @@ func (c *child) port(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r, _ := c.settle(st, ctr); r.State != records.Running {
+	r, _ := c.settle(st, ctr)
+	if r.State != records.Running {
 		return []netns.Port{}, nil
 	}
-	return append([]netns.Port{}, records.Decode(ctr.Metadata).Ports...), nil
+	return append([]netns.Port{}, r.Ports...), nil
 }
 
 // containerInit is the running container's init pid, or why there is none.

@@ -162,13 +162,11 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 			_ = c.den.Send(ctl.Published, ports[i].String())
 		}
 	}
-	if picked {
-		// den port and den inspect show the ports den picked.
-		if ctr, err := c.store.FindContainer(id); err == nil {
-			rec := records.Decode(ctr.Metadata)
-			rec.Ports = ports
-			_ = c.store.SetMetadata(id, rec.Encode())
-		}
+	if picked && c.rec != nil {
+		// den port and den inspect show the ports den picked; the record
+		// this den keeps holds them too, so its later writes keep them.
+		c.rec.Ports = ports
+		_ = c.store.SetMetadata(id, c.rec.Encode())
 	}
 	return n, nil
 }

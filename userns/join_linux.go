@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
 )
 
 // Join starts den in the existing user namespace held open by userNS (a
@@ -37,15 +36,7 @@ func Join(o Options, userNS *os.File) (*Child, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	cmd.ExtraFiles = append(append([]*os.File{}, o.ExtraFiles...), userNS)
 	cmd.Env = o.childEnv(envStage+"=child", envJoined+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid:   o.Setpgid && !o.Detach,
-		Setsid:    o.Detach,
-		Pdeathsig: syscall.SIGKILL,
-	}
-	if o.Detach {
-		cmd.SysProcAttr.Pdeathsig = 0
-		cmd.Env = append(cmd.Env, envAlone+"=1")
-	}
+	cmd.SysProcAttr = o.procAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("entering the container's user namespace: %w", err)
 	}

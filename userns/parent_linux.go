@@ -68,17 +68,9 @@ func Start(o Options) (*Child, error) {
 	cmd.ExtraFiles = append(append([]*os.File{}, o.ExtraFiles...), r)
 	syncFD := 3 + len(o.ExtraFiles)
 	cmd.Env = o.childEnv(envStage+"=wait", envSyncFD+"="+strconv.Itoa(syncFD))
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		Setpgid:     o.Setpgid && !o.Detach,
-		Setsid:      o.Detach,
-		Pdeathsig:   syscall.SIGKILL,
-		AmbientCaps: allCaps(),
-	}
-	if o.Detach {
-		cmd.SysProcAttr.Pdeathsig = 0
-		cmd.Env = append(cmd.Env, envAlone+"=1")
-	}
+	cmd.SysProcAttr = o.procAttr()
+	cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS
+	cmd.SysProcAttr.AmbientCaps = allCaps()
 	if err := cmd.Start(); err != nil {
 		return nil, cloneError(err)
 	}
@@ -110,7 +102,20 @@ func (o Options) childEnv(stage ...string) []string {
 	if o.Plan.Fallback() {
 		env = append(env, envSingle+"=1")
 	}
+	if o.Detach {
+		env = append(env, envAlone+"=1")
+	}
 	return env
+}
+
+// procAttr is how the re-exec stands to den: in den's process group, or
+// with Detach in a session of its own that outlives den.
+func (o Options) procAttr() *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: o.Setpgid && !o.Detach, Setsid: o.Detach, Pdeathsig: syscall.SIGKILL}
+	if o.Detach {
+		a.Pdeathsig = 0
+	}
+	return a
 }
 
 // Pid is the child's process id on the host.
