@@ -44,3 +44,20 @@ func TestHotCommandIsTheSame(t *testing.T) {
 		}
 	}
 }
+
+// Names complete by what a command takes: "volume rm" is not "rm".
+func TestCompletionFollowsTheCommandPath(t *testing.T) {
+	root := newRoot(&run.Global{}, "")
+	for path, completes := range map[string]bool{
+		"rm": true, "image rm": true, "container export": true, "image tag": true, "exec": true,
+		"volume rm": false, "volume inspect": false, "system prune": false,
+	} {
+		c, _, err := root.Find(strings.Fields(path))
+		if err != nil || c.CommandPath() != "den "+path {
+			t.Fatalf("no command %q: %v", path, err)
+		}
+		if got := c.ValidArgsFunction != nil; got != completes {
+			t.Errorf("den %s completes names: %v, want %v", path, got, completes)
+		}
+	}
+}

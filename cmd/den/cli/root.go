@@ -152,30 +152,30 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 }
 
 // setCompletion completes container and image names for the commands
-// that take them, and their subcommands.
-func setCompletion(g *run.Global, cmd *cobra.Command) {
+// that take them, and their subcommands, chosen by the command's path:
+// "volume rm" takes volumes, not what "rm" takes.
+func setCompletion(g *run.Global, cmd *cobra.Command) { setCompletionAt(g, cmd, cmd.Name()) }
+
+func setCompletionAt(g *run.Global, cmd *cobra.Command, path string) {
 	for _, sub := range cmd.Commands() {
-		setCompletion(g, sub)
+		setCompletionAt(g, sub, path+" "+sub.Name())
 	}
 	if cmd.ValidArgsFunction != nil {
 		return
 	}
-	switch cmd.Name() {
+	switch path {
 	case "stop", "kill", "pause", "attach":
 		cmd.ValidArgsFunction = completeContainers(g, true)
-	case "rm", "start", "restart", "wait", "export":
+	case "rm", "start", "restart", "wait", "export", "container export":
 		cmd.ValidArgsFunction = completeContainers(g, false)
 	case "exec":
 		cmd.ValidArgsFunction = completeFirstContainer(g, true)
 	case "logs":
 		cmd.ValidArgsFunction = completeFirstContainer(g, false)
-	case "rmi", "push", "history", "save":
+	case "rmi", "push", "history", "save", "image rm", "image push", "image history", "image save":
 		cmd.ValidArgsFunction = completeImages(g)
-	case "run", "create", "tag":
+	case "run", "create", "tag", "image tag":
 		cmd.ValidArgsFunction = completeFirstImage(g)
-	}
-	if cmd.Parent() != nil && cmd.Parent().Name() == "image" && cmd.Name() == "rm" {
-		cmd.ValidArgsFunction = completeImages(g)
 	}
 }
 
