@@ -8,6 +8,8 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/sys/user"
+
+	"github.com/denproject/den/run/pid1"
 )
 
 // execUser is who the command runs as.
@@ -30,13 +32,7 @@ func resolveUser(rootfs, spec string) (*execUser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w in the image's /etc/passwd and /etc/group", err)
 	}
-	u := &execUser{UID: uint32(eu.Uid), GID: uint32(eu.Gid), Home: eu.Home}
-	for _, g := range eu.Sgids {
-		if uint32(g) != u.GID {
-			u.Groups = append(u.Groups, uint32(g))
-		}
-	}
-	return u, nil
+	return &execUser{UID: uint32(eu.Uid), GID: uint32(eu.Gid), Groups: pid1.ExtraGroups(eu), Home: eu.Home}, nil
 }
 
 // openDB opens a file of the image, resolved inside the rootfs so that an

@@ -95,12 +95,7 @@ func execConfig(c *Config, e *ctl.ExecBody) (*Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w in the container's /etc/passwd and /etc/group", err)
 		}
-		pc.UID, pc.GID, pc.Groups = uint32(u.Uid), uint32(u.Gid), nil
-		for _, g := range u.Sgids {
-			if uint32(g) != pc.GID {
-				pc.Groups = append(pc.Groups, uint32(g))
-			}
-		}
+		pc.UID, pc.GID, pc.Groups = uint32(u.Uid), uint32(u.Gid), ExtraGroups(u)
 		e.Env = append([]string{"HOME=" + u.Home}, e.Env...)
 	}
 	if e.Tty {
@@ -189,6 +184,18 @@ func relaySignals(conn *ctl.Conn, pid int) {
 			_ = unix.Kill(pid, syscall.Signal(s.Signal))
 		}
 	}
+}
+
+// ExtraGroups are the user's supplementary groups, its primary group left
+// out, as runc sets them.
+func ExtraGroups(u *user.ExecUser) []uint32 {
+	var gs []uint32
+	for _, g := range u.Sgids {
+		if g != u.Gid {
+			gs = append(gs, uint32(g))
+		}
+	}
+	return gs
 }
 
 // EnvHas says whether env (KEY=VALUE entries) sets key.

@@ -135,7 +135,8 @@ func buildSeccomp(s *Seccomp) ([]bpf.RawInstruction, error) {
 	badArch := p.label()
 	var entries []label
 	p.ld(4) // seccomp_data.arch
-	for _, ids := range groupByAuditArch(abis) {
+	groups := groupByAuditArch(abis)
+	for _, ids := range groups {
 		entry := p.label()
 		entries = append(entries, entry)
 		next := p.label()
@@ -143,7 +144,7 @@ func buildSeccomp(s *Seccomp) ([]bpf.RawInstruction, error) {
 		p.set(next)
 	}
 	p.jumpTo(badArch)
-	for i, ids := range groupByAuditArch(abis) {
+	for i, ids := range groups {
 		p.set(entries[i])
 		p.ld(0) // seccomp_data.nr
 		p.abiSection(ids, rules, def, stub, badArch)
@@ -226,7 +227,6 @@ func (p *program) abiSection(ids []*arch.Info, rules []compiledRule, def uint32,
 // syscalls with rules; each leaf tries that syscall's rules in order.
 func (p *program) syscallTable(a *arch.Info, rules []compiledRule, def uint32, stub bool) {
 	per := map[uint32][]compiledRule{}
-	var highest uint32
 	for _, r := range rules {
 		for _, n := range r.Names {
 			if nr, ok := a.SyscallNames[n]; ok {
@@ -235,16 +235,15 @@ func (p *program) syscallTable(a *arch.Info, rules []compiledRule, def uint32, s
 			}
 		}
 	}
-	for _, r := range allNames(rules) {
-		if nr, ok := a.SyscallNames[r]; ok && uint32(nr|a.SeccompMask) > highest {
-			highest = uint32(nr | a.SeccompMask)
-		}
-	}
 	nums := make([]uint32, 0, len(per))
 	for n := range per {
 		nums = append(nums, n)
 	}
 	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	var highest uint32 // of the syscalls with rules: above it, ENOSYS
+	if len(nums) > 0 {
+		highest = nums[len(nums)-1]
+	}
 	deflt := p.label()
 	if stub && highest > 0 {
 		nosys, body := p.label(), p.label()
@@ -256,14 +255,6 @@ func (p *program) syscallTable(a *arch.Info, rules []compiledRule, def uint32, s
 	p.search(nums, per, deflt, a.SeccompMask == 0 && a.ID&0x80000000 != 0)
 	p.set(deflt)
 	p.ret(def)
-}
-
-func allNames(rules []compiledRule) []string {
-	var out []string
-	for _, r := range rules {
-		out = append(out, r.Names...)
-	}
-	return out
 }
 
 // search emits a binary search for the syscall number over nums.

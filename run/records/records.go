@@ -89,7 +89,11 @@ func (r *Record) alive() bool {
 	if r.Pid > 0 && Alive(r.Pid) {
 		return true
 	}
-	return r.InitPid > 0 && StartTime(r.InitPid) == r.InitStart && Alive(r.InitPid)
+	if r.InitPid <= 0 {
+		return false
+	}
+	state, start := procStat(r.InitPid)
+	return start == r.InitStart && live(r.InitPid, state)
 }
 
 // Init is the container's init: found under the den that runs it, or the
@@ -117,20 +121,26 @@ func (r *Record) WaitEnd(timeout time.Duration) bool {
 // StartTime is process pid's start time in clock ticks since boot
 // (/proc/PID/stat, field 22); 0 when there is no such process.
 func StartTime(pid int) uint64 {
+	_, start := procStat(pid)
+	return start
+}
+
+// procStat reads /proc/PID/stat once for the process's state (0 when
+// there is no such process) and its start time.
+func procStat(pid int) (state byte, start uint64) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
+	if i < 0 || i+2 >= len(b) {
+		return '?', 0
 	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 {
-		return 0
+	state = b[i+2]
+	if f := strings.Fields(string(b[i+1:])); len(f) >= 20 {
+		start, _ = strconv.ParseUint(f[19], 10, 64)
 	}
-	t, _ := strconv.ParseUint(f[19], 10, 64)
-	return t
+	return state, start
 }
 
 // Encode is the record as metadata.
@@ -159,15 +169,16 @@ func (r *Record) Status() string {
 // Alive reports whether process pid exists; a zombie (killed, not yet
 // reaped by whoever adopted it) does not count.
 func Alive(pid int) bool {
-	if pid <= 0 || unix.Kill(pid, 0) != nil {
+	if pid <= 0 {
 		return false
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+	state, _ := procStat(pid)
+	return live(pid, state)
+}
+
+// live: a process in state (from procStat) that exists and is no zombie.
+func live(pid int, state byte) bool {
+	return state != 0 && state != 'Z' && unix.Kill(pid, 0) == nil
 }
 
 // InitPidFile, in the container's run directory, holds the init's pid.
