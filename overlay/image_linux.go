@@ -79,10 +79,29 @@ func (s *Store) Images() ([]Image, error) {
 	}
 	out := make([]Image, 0, len(imgs))
 	for _, im := range imgs {
-		size, _ := s.s.ImageSize(im.ID)
-		out = append(out, Image{ID: im.ID, Names: im.Names, Digest: string(im.Digest), Created: im.Created, Size: size})
+		out = append(out, Image{ID: im.ID, Names: im.Names, Digest: string(im.Digest), Created: im.Created, Size: s.ImageSize(im.ID)})
 	}
 	return out, nil
+}
+
+// ImageSize is the bytes image id takes in the store; 0 if unknown.
+func (s *Store) ImageSize(id string) int64 {
+	size, _ := s.s.ImageSize(id)
+	return size
+}
+
+// ImageIDs lists the stored images' ids: Images without the sizes, which
+// cost a look at every layer.
+func (s *Store) ImageIDs() ([]string, error) {
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(imgs))
+	for _, im := range imgs {
+		ids = append(ids, im.ID)
+	}
+	return ids, nil
 }
 
 // ErrImageUnknown is returned when no image has the name or id.

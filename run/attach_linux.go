@@ -8,9 +8,6 @@ import (
 	"os"
 	"os/signal"
 
-	"golang.org/x/sys/unix"
-	"golang.org/x/term"
-
 	"github.com/denproject/den/run/ctl"
 	"github.com/denproject/den/run/spec"
 )
@@ -64,7 +61,9 @@ func Attach(g *Global, name string, o AttachOptions) error {
 		input := files[0]
 		defer input.Close()
 		if at.Tty {
-			defer rawTerminal(input)()
+			t := &terminal{}
+			t.raw(input)
+			defer t.close()
 		}
 		go func() {
 			if copyInput(input, os.Stdin, keys) {
@@ -144,27 +143,6 @@ func copyInput(dst io.Writer, src io.Reader, keys []byte) bool {
 		}
 		if err != nil {
 			return false
-		}
-	}
-}
-
-// rawTerminal puts den's terminal in raw mode and keeps the container's
-// pty at its size; the returned func restores it.
-func rawTerminal(master *os.File) func() {
-	st, err := term.MakeRaw(0)
-	t := &terminal{master: master}
-	t.resize()
-	winch := make(chan os.Signal, 4)
-	signal.Notify(winch, unix.SIGWINCH)
-	go func() {
-		for range winch {
-			t.resize()
-		}
-	}()
-	return func() {
-		signal.Stop(winch)
-		if err == nil {
-			_ = term.Restore(0, st)
 		}
 	}
 }

@@ -13,13 +13,9 @@ import (
 // sweep drops the kept blobs no stored image uses any more; those of the
 // images in gone at once.
 func (c *child) sweep(st *overlay.Store, gone []string) error {
-	imgs, err := st.Images()
+	ids, err := st.ImageIDs()
 	if err != nil {
 		return err
-	}
-	ids := make([]string, 0, len(imgs))
-	for _, im := range imgs {
-		ids = append(ids, im.ID)
 	}
 	if err := c.blobs().Sweep(ids, gone); err != nil {
 		return fmt.Errorf("deleting unused blobs: %w", err)

@@ -154,7 +154,7 @@ func (c *child) info(json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	imgs, err := st.Images()
+	ids, err := st.ImageIDs()
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (c *child) info(json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Images, r.Containers = len(imgs), len(cs)
+	r.Images, r.Containers = len(ids), len(cs)
 	for i := range cs {
 		if records.Decode(cs[i].Metadata).State == records.Running {
 			r.Running++

@@ -112,15 +112,7 @@ func (c *child) imageJSON(st *overlay.Store, im *overlay.Image) (dockerjson.Imag
 	if err != nil {
 		return dockerjson.ImageJSON{}, err
 	}
-	var size int64
-	if imgs, err := st.Images(); err == nil {
-		for _, i := range imgs {
-			if i.ID == im.ID {
-				size = i.Size
-			}
-		}
-	}
-	return dockerjson.Image(im.ID, im.Names, im.Digest, size, cfg), nil
+	return dockerjson.Image(im.ID, im.Names, im.Digest, st.ImageSize(im.ID), cfg), nil
 }
 
 // imageConfig reads and parses the stored config of image id; name is

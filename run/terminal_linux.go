@@ -27,6 +27,19 @@ func newTerminal() *terminal { return &terminal{out: make(chan struct{})} }
 // attach takes the master, sizes it and starts copying; the command starts
 // once it returns.
 func (t *terminal) attach(master *os.File, interactive bool) {
+	t.raw(master)
+	if interactive {
+		go func() { _, _ = io.Copy(master, os.Stdin) }()
+	}
+	go func() {
+		defer close(t.out)
+		_, _ = io.Copy(os.Stdout, master)
+	}()
+}
+
+// raw puts den's terminal in raw mode and keeps the container's pty,
+// master, at its size; close undoes both.
+func (t *terminal) raw(master *os.File) {
 	t.master = master
 	if st, err := term.MakeRaw(0); err == nil {
 		t.saved = st
@@ -38,13 +51,6 @@ func (t *terminal) attach(master *os.File, interactive bool) {
 		for range t.winch {
 			t.resize()
 		}
-	}()
-	if interactive {
-		go func() { _, _ = io.Copy(master, os.Stdin) }()
-	}
-	go func() {
-		defer close(t.out)
-		_, _ = io.Copy(os.Stdout, master)
 	}()
 }
 
