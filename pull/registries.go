@@ -243,10 +243,6 @@ func (c *Registries) insecure(s string) bool {
 	if err != nil {
 		return false
 	}
-	host := n.Context().RegistryStr()
-	if host == hubRegistry {
-		host = hubName
-	}
-	reg := c.find(host + "/" + n.Context().RepositoryStr())
+	reg := c.find(Ref{ref: n}.Repository())
 	return reg != nil && reg.Insecure
 }

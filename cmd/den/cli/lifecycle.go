@@ -46,13 +46,9 @@ func newStop(g *run.Global) *cobra.Command {
   den stop -t 0 web db`,
 		Args: minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var timeout *time.Duration
-			if cmd.Flags().Changed("time") {
-				if seconds < -1 {
-					return fmt.Errorf("invalid --time %d: use 0 or more seconds, or -1 to wait for ever", seconds)
-				}
-				d := time.Duration(seconds) * time.Second
-				timeout = &d
+			timeout, err := stopTimeout(cmd, seconds)
+			if err != nil {
+				return err
 			}
 			if sig != "" {
 				if _, err := parseSignal(sig); err != nil {
@@ -65,6 +61,19 @@ func newStop(g *run.Global) *cobra.Command {
 	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)")
 	cmd.Flags().StringVarP(&sig, "signal", "s", "", "signal to send first (default: the container's stop signal)")
 	return cmd
+}
+
+// stopTimeout is den stop's and den restart's --time: nil when not given
+// (the container's --stop-timeout, else 10 s), -1 to wait for ever.
+func stopTimeout(cmd *cobra.Command, seconds int) (*time.Duration, error) {
+	if !cmd.Flags().Changed("time") {
+		return nil, nil
+	}
+	if seconds < -1 {
+		return nil, fmt.Errorf("invalid --time %d: use 0 or more seconds, or -1 to wait for ever", seconds)
+	}
+	d := time.Duration(seconds) * time.Second
+	return &d, nil
 }
 
 func newLogs(g *run.Global) *cobra.Command {

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/denproject/den/run"
@@ -54,13 +51,9 @@ func newRestart(g *run.Global) *cobra.Command {
 		Example: "  den restart -t 2 web",
 		Args:    minArgs(1, "at least one container"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var timeout *time.Duration
-			if cmd.Flags().Changed("time") {
-				if seconds < -1 {
-					return fmt.Errorf("invalid --time %d: use 0 or more seconds", seconds)
-				}
-				d := time.Duration(seconds) * time.Second
-				timeout = &d
+			timeout, err := stopTimeout(cmd, seconds)
+			if err != nil {
+				return err
 			}
 			return run.Restart(g, args, timeout)
 		},
