@@ -276,3 +276,27 @@ func TestPortAndTop(t *testing.T) {
 	oneLineError(t, e.den("top", "web", "-o", "comm"), "PID")
 	oneLineError(t, e.den("top", "web", "--no-such-ps-option"), "ps")
 }
+
+// What scripts do with docker: den stop $(den ps -q), den rm $(den ps -aq).
+func TestPsQuietFeedsStopAndRm(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "--name", "ended", "--network", "none", ref, "true")
+	e.ok("run", "-d", "--name", "up", "--network", "none", ref, "sleep", "300")
+	running := strings.Fields(e.ok("ps", "-q").stdout)
+	if len(running) != 1 {
+		t.Fatalf("den ps -q: %q", running)
+	}
+	if r := e.ok(append([]string{"stop", "-t", "1"}, running...)...); strings.Fields(r.stdout)[0] != running[0] {
+		t.Fatalf("den stop $(den ps -q) prints the id it was given: %s", r)
+	}
+	all := strings.Fields(e.ok("ps", "-aq").stdout)
+	if len(all) != 2 {
+		t.Fatalf("den ps -aq: %q", all)
+	}
+	if r := e.ok(append([]string{"rm"}, all...)...); strings.Join(strings.Fields(r.stdout), " ") != strings.Join(all, " ") {
+		t.Fatalf("den rm $(den ps -aq) prints the ids it was given: %s", r)
+	}
+	if left := e.ok("ps", "-aq").stdout; left != "" {
+		t.Fatalf("containers left after den rm $(den ps -aq): %q", left)
+	}
+}
