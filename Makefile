@@ -54,9 +54,9 @@ demo: build
 	XDG_DATA_HOME=$(CURDIR)/build/demo-data ./bin/den run --rm busybox sh -c 'hostname; id; cat /etc/os-release 2>/dev/null || uname -a'
 
 # Man pages generated from the commands (den(1), den-run(1), ...).
-man: build
+man:
 	@rm -rf build/man
-	./bin/den man-pages build/man
+	$(GO) run -tags manpages -ldflags '$(LDFLAGS)' ./cmd/den man-pages build/man
 
 completion: build
 	@mkdir -p build/completion

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -157,4 +158,57 @@ func TestSlirp4netnsGoesWithTheInit(t *testing.T) {
 	if ps := e.ok("ps", "-a").stdout; !strings.Contains(ps, "Exited (137)") {
 		t.Fatalf("ps -a after the init was killed:\n%s", ps)
 	}
+}
+
+// With pasta the container is its init and pasta, which forwards the
+// published port itself: no den stays. pasta ends when the init removes
+// the namespace file it watches; if the init is killed, when the next den
+// looks.
+func TestPastaGoesWithTheInit(t *testing.T) {
+	e, ref := pulled(t)
+	if !strings.Contains(strings.Join(backends(t), " "), "pasta") {
+		t.Skip("pasta is not installed")
+	}
+	port := freePorts(t, 1)
+	url := fmt.Sprintf("http://127.0.0.1:%d/i", port)
+	before := helpers()
+	e.ok("run", "-d", "--name", "pa", "--network", "pasta", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port), ref,
+		"sh", "-c", "mkdir -p /w && echo $HOSTNAME > /w/i && exec httpd -f -p 8080 -h /w")
+	t.Cleanup(func() { e.den("rm", "-f", "pa") })
+	host := strings.TrimSpace(e.ok("inspect", "-f", "{{.Config.Hostname}}", "pa").stdout)
+	waitHTTP(t, url, host+"\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", "pa").stdout))
+	if pid == 0 || comm(ppid(pid)) == "den" {
+		t.Fatalf("init %d has a den beside it (parent %q)", pid, comm(ppid(pid)))
+	}
+	if helpers() != before+1 {
+		t.Fatalf("pasta is not running for the container (%d, before %d)", helpers(), before)
+	}
+	waitHelpers := func(want int, how string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); helpers() != want; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d network programs, want %d (%s)", helpers(), want, how)
+			}
+		}
+	}
+	e.ok("stop", "-t", "1", "pa")
+	waitHelpers(before, "after den stop")
+	if _, err := http.Get(url); err == nil {
+		t.Fatal("the port still answers after den stop")
+	}
+	// Started again, on the same port, and killed.
+	e.ok("start", "pa")
+	waitHTTP(t, url, host+"\n")
+	pid, _ = strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", "pa").stdout))
+	syscall.Kill(pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(5 * time.Second); processAlive(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the init outlived SIGKILL")
+		}
+	}
+	if ps := e.ok("ps", "-a").stdout; !strings.Contains(ps, "Exited (137)") {
+		t.Fatalf("ps -a after the init was killed:\n%s", ps)
+	}
+	waitHelpers(before, "after the init was killed and den looked")
 }

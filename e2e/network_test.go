@@ -231,7 +231,11 @@ func helpers() int {
 			continue
 		}
 		// Debian's pasta re-executes itself as pasta.avx2 where it can.
-		if c := strings.TrimSpace(string(b)); strings.HasPrefix(c, "pasta") || strings.HasPrefix(c, "passt") || c == "slirp4netns" {
+		c := strings.TrimSpace(string(b))
+		if !processAlive(pidOf(p)) {
+			continue // a zombie holds nothing; no reaper here may collect it
+		}
+		if strings.HasPrefix(c, "pasta") || strings.HasPrefix(c, "passt") || c == "slirp4netns" {
 			// pasta makes itself non-dumpable, so /proc/PID is root's;
 			// its real uid says whose it is.
 			status, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
@@ -240,6 +244,12 @@ func helpers() int {
 			}
 		}
 	}
+	return n
+}
+
+// pidOf is the pid in a /proc/PID/... path.
+func pidOf(p string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
 	return n
 }
 

@@ -60,8 +60,13 @@ type Options struct {
 	// ExitFD, for slirp4netns, is the read end of a pipe whose write end
 	// another process holds (the container's init): slirp4netns then lives
 	// as long as that process, not as long as den (no parent-death signal).
-	ExitFD   *os.File
-	StateDir string // the container's run directory
+	ExitFD *os.File
+	// Outlive says the network program must outlive den, tied to the
+	// container instead: pasta then has no parent-death signal and exits
+	// when its namespace file (NsFile in StateDir) is removed, which the
+	// container's init does at its end.
+	Outlive  bool
+	StateDir string // the container's directory
 	// SocketDir is made to hold the port forwarder's socket and removed
 	// at Stop: a short path (a unix socket's is at most 108 bytes).
 	SocketDir string
@@ -254,5 +259,6 @@ func waitRoute(pid int, exited <-chan struct{}) error {
 }
 
 // Release leaves the network's program running on its own: its life is
-// tied to Options.ExitFD's writer now. Stop does nothing after it.
+// tied to Options.ExitFD's writer (slirp4netns) or to its namespace file
+// (pasta, Options.Outlive) now. Stop does nothing after it.
 func (n *Network) Release() { n.once.Do(func() {}) }

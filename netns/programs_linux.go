@@ -21,6 +21,13 @@ func startPasta(o Options) (*Network, error) {
 		return nil, err
 	}
 	cmd, errb := command(Pasta, pastaArgs(o, nsPath)...)
+	if o.Outlive {
+		// pasta watches the namespace file's directory and exits once the
+		// file is removed (every build since 2022; its default without
+		// --no-netns-quit); it ignores SIGPIPE, so the pipe its messages
+		// go to may close with den.
+		cmd.SysProcAttr.Pdeathsig = 0
+	}
 	n := &Network{cmd: cmd, stderr: errb}
 	if err := cmd.Start(); err != nil {
 		unbind()
@@ -89,8 +96,12 @@ func pastaArgs(o Options, nsPath string) []string {
 	return args
 }
 
+// NsFile, in Options.StateDir, is the container's network namespace bound
+// for pasta; removing it ends pasta.
+const NsFile = "netns"
+
 func bindNetns(o Options) (string, func(), error) {
-	p := filepath.Join(o.StateDir, "netns")
+	p := filepath.Join(o.StateDir, NsFile)
 	if err := os.WriteFile(p, nil, 0o600); err != nil {
 		return "", nil, fmt.Errorf("preparing the network namespace file: %w", err)
 	}

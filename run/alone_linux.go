@@ -18,9 +18,12 @@ var errLeftRunning = errors.New("the container runs on without den")
 
 // leavesAlone says whether a container's init can run with no den beside
 // it: detached, and nothing left for den to do while it runs (no restart
-// policy to apply, no network program or port forwarder to keep).
+// policy to apply, no port forwarder or network stack to keep). pasta
+// forwards ports itself and ends when the init removes its namespace
+// file; slirp4netns ends with the init's end of a pipe.
 func leavesAlone(sp *spec.Spec) bool {
-	plain := !sp.Network.Own() || sp.Network.Mode == netns.Slirp4netns && len(sp.Network.Ports) == 0
+	plain := !sp.Network.Own() || sp.Network.Mode == netns.Pasta ||
+		sp.Network.Mode == netns.Slirp4netns && len(sp.Network.Ports) == 0
 	return sp.Detach && sp.Restart.Name == "" && plain
 }
 
@@ -71,6 +74,10 @@ func (c *child) settle(st *overlay.Store, ctr *overlay.Container) (records.Recor
 		return r, true
 	}
 	_ = st.Unmount(ctr.ID)
+	if dir, err := st.Dir(ctr.ID); err == nil {
+		// An init killed before it removed it: pasta exits now.
+		_ = os.Remove(filepath.Join(dir, netns.NsFile))
+	}
 	if r.Spec != nil && r.Spec.Rm {
 		if err := c.removeContainer(ctr); err == nil {
 			return r, false

@@ -102,6 +102,9 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 		}
 		return 0, errLeftRunning
 	}
+	if started && sp.Detach {
+		ctl.Shed() // this den now only waits, and carries the network
+	}
 	werr := cmd.Wait()
 	c.mu.Lock()
 	c.init = nil // a restart's next init takes signals once it runs
@@ -142,7 +145,9 @@ func (c *child) relayInit(conn *ctl.Conn, id string) (started bool, failed *code
 func (c *child) initCommand(ic *pid1.Config, sp *spec.Spec, remote, ln, logDir *os.File) *exec.Cmd {
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"den-init"}
-	cmd.Env = []string{ctl.EnvRole + "=init"}
+	// One P: the init mostly waits, and each P costs it a mark worker's
+	// stack and caches (same start-up time, measured; 0.15 MB less).
+	cmd.Env = []string{ctl.EnvRole + "=init", "GOMAXPROCS=1"}
 	if c.g.Debug {
 		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
 	}

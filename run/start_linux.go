@@ -105,6 +105,9 @@ func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	if network != nil {
 		ic.PortForwarder = network.ChildHalf()
+		if network.Backend() == netns.Pasta {
+			ic.NetnsFile = netns.NsFile
+		}
 	}
 	if ic.Seccomp != nil || ic.SeccompKey != "" {
 		if ic.SeccompFilter, err = c.compileSeccomp(&ic.Sandbox, sp.Security); err != nil {
@@ -140,7 +143,7 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 	if !sp.Network.Own() {
 		return nil, nil
 	}
-	dir, err := c.store.RunDir(id)
+	dir, err := c.store.Dir(id)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +154,7 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 	ports := append([]netns.Port{}, sp.Network.Ports...)
 	n, err := netns.New(netns.Options{Backend: sp.Network.Mode, Pid: pid, Ports: ports,
 		HostLoopback: sp.Network.HostLoopback, StateDir: dir, SocketDir: c.portsDir(id), Log: log,
-		NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN)), ExitFD: c.exitR})
+		NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN)), ExitFD: c.exitR, Outlive: leavesAlone(sp)})
 	if err != nil {
 		return nil, err
 	}

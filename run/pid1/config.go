@@ -39,6 +39,10 @@ type Config struct {
 	// (rootlesskit's builtin driver), which init serves from inside the
 	// network namespace; den says NetworkReady once it is connected.
 	PortForwarder map[string]string `json:"portForwarder,omitempty"`
+	// NetnsFile, in the container's directory (ctl.LogFD), is the network
+	// namespace bound for pasta; the init removes it at its end, and
+	// pasta, which outlives den, exits then.
+	NetnsFile string `json:"netnsFile,omitempty"`
 	// TTYGroup says whether gid 5 (tty) exists in the namespace.
 	TTYGroup bool `json:"ttyGroup,omitempty"`
 	// Log, when set, keeps the command's stdout and stderr in the log, in

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/moby/sys/user"
 	"golang.org/x/sys/unix"
@@ -32,6 +33,7 @@ func serveExec(ln *os.File, c *Config) {
 			return
 		}
 		go func() {
+			defer shedLater() // what the exec faulted in, once execs pause
 			defer conn.Close()
 			m, files, err := conn.Recv()
 			if err == nil {
@@ -228,4 +230,22 @@ func MergeEnv(base, overrides []string) []string {
 		}
 	}
 	return out
+}
+
+// shedTimer gives back what the init faulted in (ctl.Shed) once it has
+// been quiet for a second: not on the path of a short command's exit, nor
+// between the execs of a script that runs many.
+var (
+	shedMu    sync.Mutex
+	shedTimer *time.Timer
+)
+
+func shedLater() {
+	shedMu.Lock()
+	defer shedMu.Unlock()
+	if shedTimer == nil {
+		shedTimer = time.AfterFunc(time.Second, ctl.Shed)
+		return
+	}
+	shedTimer.Reset(time.Second)
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -25,14 +24,21 @@ func Main() int {
 	lockThread()
 	// Signals that arrive during setup are kept for the command. Notify
 	// costs half a millisecond: it runs beside the setup.
-	sigs := make(chan os.Signal, 32)
+	// SIGCHLD has its own channel: one waiting there is enough for a pass
+	// that reaps every child, and it never fills up behind the others.
+	sigs, chld := make(chan os.Signal, 32), make(chan os.Signal, 1)
 	notified := make(chan struct{})
-	go func() { signal.Notify(sigs, forwarded...); close(notified) }()
+	go func() {
+		signal.Notify(chld, unix.SIGCHLD)
+		signal.Notify(sigs, ctl.Signals...)
+		close(notified)
+	}()
 	p := &initProc{conn: ctl.Inherited(), seen: map[ctl.Type]bool{}}
 	var c Config
 	if _, err := p.conn.Expect(ctl.Config, &c); err != nil {
 		return p.fail(125, fmt.Errorf("reading the container config: %w", err))
 	}
+	defer endNetwork(&c) // when setup fails
 	stamp("config read")
 	proc, drain, code, err := p.start(&c, notified)
 	if err != nil {
@@ -42,14 +48,30 @@ func Main() int {
 	go serveExec(os.NewFile(ctl.ListenFD, "ctl-listen"), &c)
 	_ = p.conn.Send(ctl.Started, nil)
 	commandPid = proc.Pid
-	code = reap(proc.Pid, sigs)
+	if c.Detached {
+		ctl.Shed()
+	} else {
+		shedLater() // a short command ends before it would pay off
+	}
+	code = reap(proc.Pid, sigs, chld)
 	drain()
+	endNetwork(&c)
 	tellAttached(code)
 	if c.Detached {
 		writeExit(code)
 	}
 	stamp("command exited")
 	return code
+}
+
+// endNetwork removes the namespace file pasta watches, so that pasta
+// ends with the container: no den may be left to stop it. It runs before
+// the exit file is written, so that a den which sees the exit finds
+// pasta's ports going or gone.
+func endNetwork(c *Config) {
+	if c.NetnsFile != "" {
+		_ = unix.Unlinkat(ctl.LogFD, c.NetnsFile, 0)
+	}
 }
 
 // initProc is the init's side of the control socket.
@@ -135,27 +157,18 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 	return proc, drain, 0, nil
 }
 
-// forwarded are the signals passed on to the command, plus SIGCHLD for
-// reaping.
-var forwarded = append([]os.Signal{unix.SIGCHLD}, ctl.Signals...)
-
 // reap forwards signals to the command and reaps every child, orphans
 // included (init is their parent in the pid namespace), until the command
 // itself exits; its status becomes init's. den exec's processes get their
-// own status through children.
-func reap(pid int, sigs chan os.Signal) int {
-	// signal.Notify drops a signal when the channel is full (den exec's
-	// forks hold the reaper up): a slow tick makes sure no exit is missed.
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+// own status through children. It sleeps between signals: an idle
+// container's init never runs.
+func reap(pid int, sigs, chld chan os.Signal) int {
 	for {
 		select {
 		case s := <-sigs:
-			if s != unix.SIGCHLD {
-				_ = unix.Kill(pid, s.(syscall.Signal))
-				continue
-			}
-		case <-tick.C:
+			_ = unix.Kill(pid, s.(syscall.Signal))
+			continue
+		case <-chld:
 		}
 		if code, done := reapAll(pid); done {
 			return code

@@ -1,3 +1,9 @@
+//go:build manpages
+
+// Built only with -tags manpages (make man): cobra/doc brings a markdown
+// renderer whose package init (0.3 ms, 210 KB of heap) every den process,
+// a container's init among them, would otherwise pay.
+
 package cli
 
 import (
