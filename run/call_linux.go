@@ -181,6 +181,14 @@ func (g *Global) answer(conn *ctl.Conn, child *userns.Child, result any, h hooks
 			if m.Decode(&st) == nil && h.started != nil && h.started(st.ID) {
 				return nil // the container runs on without this den
 			}
+		case ctl.Exited:
+			// The child cleans up on its own; commands that could see the
+			// container wait for it (exiting_linux.go).
+			var st ctl.StatusBody
+			if err := m.Decode(&st); err != nil {
+				return err
+			}
+			return doneError(ctl.DoneBody{Code: st.Code}, nil)
 		case ctl.Done:
 			var d ctl.DoneBody
 			if err := m.Decode(&d); err != nil {

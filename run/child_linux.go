@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 
@@ -40,6 +41,10 @@ type child struct {
 	rec *records.Record
 	// exitR is slirp4netns's exit pipe when the init holds its other end.
 	exitR *os.File
+	// exiting is locked while this child cleans up after it reported the
+	// container's exit (exiting_linux.go).
+	exiting     *os.File
+	exitingPath string
 }
 
 // operation serves one request; its result goes back to den.
@@ -52,6 +57,11 @@ var operations = map[string]operation{}
 func register(name string, op operation) { operations[name] = op }
 
 func init() {
+	if IsChild() {
+		// main runs on the process's first thread, the only one whose
+		// parent-death signal is set: reportExit clears it from there.
+		runtime.LockOSThread()
+	}
 	register("run", (*child).run)
 	register("pull", (*child).pull)
 	register("load", (*child).load)
@@ -92,11 +102,15 @@ func ChildMain() int {
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	defer c.cancel()
 	go c.listen()
+	if !seesNoExiting[req.Op] {
+		c.g.awaitExiting()
+	}
 	result, err := op(c, ra.Args)
 	if c.store != nil {
 		c.store.Close()
 	}
 	_ = conn.Send(ctl.Done, done(result, err))
+	c.cleanedUp()
 	return 0
 }
 

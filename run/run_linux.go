@@ -64,6 +64,9 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 	if err != nil || a.Spec == nil {
 		return nil, fmt.Errorf("den run: no spec (%v)", err)
 	}
+	if a.Spec.Name != "" {
+		c.g.awaitExiting() // the name may be an ended --rm container's
+	}
 	st, err := c.open()
 	if err != nil {
 		return nil, err
@@ -124,6 +127,9 @@ func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *recor
 	}
 	c.g.debugf("container exited with %d", code)
 	defer c.g.debugf("cleaned up")
+	if err == nil && !sp.Detach {
+		c.reportExit(ctr.ID, code)
+	}
 	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
 		c.recordRemovedExit(ctr.ID, code)
 	}

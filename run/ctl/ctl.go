@@ -86,6 +86,10 @@ const (
 	// Failed (init → child, or init → den for exec) is the init's failure
 	// to start the command, with docker's status for it (125, 126, 127).
 	Failed Type = "failed"
+	// Exited (child → den) is a foreground container's exit status, sent
+	// before the child cleans up: den exits with it, and the child goes
+	// on to remove or record the container; Done follows, unread.
+	Exited Type = "exited"
 	// Exec (den → init, on a connection to the init's listening socket)
 	// starts a process in the container: ExecBody, and with it den's
 	// stdin, stdout and stderr as descriptors (none with a terminal).
