@@ -28,20 +28,37 @@ func (b *bench) execFigures(im *images) {
 // and each network program.
 func (b *bench) residentFigures(im *images) {
 	f := newFigure("resident memory per detached container (PSS)", "MB")
-	for _, net := range []string{"none", "pasta", "slirp4netns", "builtin"} {
+	// With -p, slirp4netns and the built-in stack keep a den beside the
+	// init: the port forwarder (docs/design.md).
+	for _, c := range []struct{ net, port string }{{"none", ""}, {"pasta", ""}, {"pasta", "80"},
+		{"slirp4netns", ""}, {"slirp4netns", "80"}, {"builtin", ""}} {
+		net := c.net
 		var names []string
 		for i := 0; i < 5; i++ {
 			name := fmt.Sprintf("benchres%d", i)
-			_, err := command(b.denArgs(b.store(), "run", "-d", "--name", name, "--network", net, im.busybox, "sleep", "600"))
+			args := []string{"run", "-d", "--name", name, "--network", net}
+			if c.port != "" {
+				args = append(args, "-p", c.port)
+			}
+			_, err := command(b.denArgs(b.store(), append(args, im.busybox, "sleep", "600")...))
 			check(err)
 			names = append(names, name)
 		}
-		den := pss(func(comm, exe string) bool { return filepath.Base(exe) == filepath.Base(b.den) })
-		f.add("den processes, --network "+net, den/5)
-		if net == "pasta" || net == "slirp4netns" {
+		subject := "den processes, --network " + net
+		if c.port != "" {
+			subject += " -p"
+		}
+		mine := func(comm, exe string) bool { return filepath.Base(exe) == filepath.Base(b.den) }
+		f.add(subject, pss(mine, "Pss:")/5)
+		if net == "none" {
+			// What is the init's own: the rest is den's code, in the page
+			// cache and shared by every den.
+			f.add(subject+", anonymous only", pss(mine, "Pss_Anon:")/5)
+		}
+		if (net == "pasta" || net == "slirp4netns") && c.port == "" {
 			helper := pss(func(comm, _ string) bool {
 				return strings.HasPrefix(comm, net) || net == "pasta" && strings.HasPrefix(comm, "passt")
-			})
+			}, "Pss:")
 			f.add(net+" itself", helper/5)
 		}
 		_, _ = command(b.denArgs(b.store(), append([]string{"rm", "-f"}, names...)...))
@@ -49,16 +66,16 @@ func (b *bench) residentFigures(im *images) {
 	for i := 0; i < 5; i++ {
 		check(b.podman("run", "-d", "--name", fmt.Sprintf("benchres%d", i), "--network", "none", im.busybox, "sleep", "600"))
 	}
-	f.add("podman conmon, --network none", pss(func(comm, _ string) bool { return comm == "conmon" })/5)
+	f.add("podman conmon, --network none", pss(func(comm, _ string) bool { return comm == "conmon" }, "Pss:")/5)
 	for i := 0; i < 5; i++ {
 		_ = b.podman("rm", "-f", "-t", "0", fmt.Sprintf("benchres%d", i))
 	}
 	b.results = append(b.results, f)
 }
 
-// pss sums the proportional set size, in MB, of this user's processes
-// that match.
-func pss(match func(comm, exe string) bool) float64 {
+// pss sums a field of smaps_rollup (the proportional set size, or its
+// anonymous part), in MB, over this user's processes that match.
+func pss(match func(comm, exe string) bool, field string) float64 {
 	var kb int64
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
@@ -72,7 +89,7 @@ func pss(match func(comm, exe string) bool) float64 {
 			continue
 		}
 		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+			if v, ok := strings.CutPrefix(line, field); ok {
 				n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 				kb += n
 			}

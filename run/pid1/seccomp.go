@@ -4,9 +4,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
+	"sync"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 )
 
@@ -55,13 +58,50 @@ const (
 	x32Bit         = 0x40000000
 )
 
-// seccompArches maps libseccomp's names to den's syscall tables.
-var seccompArches = map[string]*arch.Info{
-	"SCMP_ARCH_X86_64": arch.X86_64, "SCMP_ARCH_X86": arch.I386, "SCMP_ARCH_X32": arch.X32,
-	"SCMP_ARCH_AARCH64": arch.AARCH64, "SCMP_ARCH_ARM": arch.ARM,
+//go:generate go run ../../internal/gensyscalls
+
+// abi is one syscall ABI a filter covers: its audit arch, the bit its
+// numbers carry (x32's), and its syscall table as "name number" lines
+// (zsyscalls.go, generated from go-seccomp-bpf/arch). The table becomes a
+// map only when a filter is compiled, which den caches: the library makes
+// its maps in a package init that every den process paid, a container's
+// init among them (0.14 ms and 160 KB of heap each).
+type abi struct {
+	name  string
+	id    uint32
+	mask  int
+	table string
+	once  sync.Once
+	nrs   map[string]int
 }
 
-var nativeArch = map[string]string{"amd64": "SCMP_ARCH_X86_64", "386": "SCMP_ARCH_X86", "arm64": "SCMP_ARCH_AARCH64", "arm": "SCMP_ARCH_ARM"}
+// nr is the syscall's number in this ABI.
+func (a *abi) nr(name string) (int, bool) {
+	a.once.Do(func() {
+		a.nrs = make(map[string]int, strings.Count(a.table, "\n"))
+		for _, line := range strings.Split(strings.TrimSpace(a.table), "\n") {
+			n, num, _ := strings.Cut(line, " ")
+			a.nrs[n], _ = strconv.Atoi(num)
+		}
+	})
+	n, ok := a.nrs[name]
+	return n, ok
+}
+
+// nativeABI is the ABI den runs under.
+func nativeABI() *abi {
+	switch runtime.GOARCH {
+	case "amd64":
+		return abiX86_64
+	case "386":
+		return abiI386
+	case "arm64":
+		return abiAARCH64
+	case "arm":
+		return abiARM
+	}
+	return nil
+}
 
 func actionCode(action string, errno uint32) (uint32, error) {
 	switch action {
@@ -140,7 +180,7 @@ func buildSeccomp(s *Seccomp) ([]bpf.RawInstruction, error) {
 		entry := p.label()
 		entries = append(entries, entry)
 		next := p.label()
-		p.jump(jeq, uint32(ids[0].ID), entry, next)
+		p.jump(jeq, ids[0].id, entry, next)
 		p.set(next)
 	}
 	p.jumpTo(badArch)
@@ -154,45 +194,35 @@ func buildSeccomp(s *Seccomp) ([]bpf.RawInstruction, error) {
 	return p.assemble()
 }
 
-func filterArches(names []string) ([]*arch.Info, error) {
-	native, ok := nativeArch[runtime.GOARCH]
-	if !ok {
+func filterArches(names []string) ([]*abi, error) {
+	native := nativeABI()
+	if native == nil {
 		return nil, fmt.Errorf("seccomp: den has no syscall table for %s", runtime.GOARCH)
 	}
-	out := []*arch.Info{seccompArches[native]}
+	out := []*abi{native}
 	for _, n := range names {
-		a, ok := seccompArches[n]
-		if ok && !contains(out, a) {
+		if a := abiNamed(n); a != nil && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
 	return out, nil
 }
 
-func contains(l []*arch.Info, a *arch.Info) bool {
-	for _, x := range l {
-		if x == a {
-			return true
-		}
-	}
-	return false
-}
-
 // groupByAuditArch puts x86_64 and x32 together: they share an audit arch
 // and differ by a bit of the syscall number.
-func groupByAuditArch(abis []*arch.Info) [][]*arch.Info {
-	var out [][]*arch.Info
-	idx := map[arch.AuditArch]int{}
+func groupByAuditArch(abis []*abi) [][]*abi {
+	var out [][]*abi
+	idx := map[uint32]int{}
 	for _, a := range abis {
-		if i, ok := idx[a.ID]; ok {
+		if i, ok := idx[a.id]; ok {
 			out[i] = append(out[i], a)
 			continue
 		}
-		idx[a.ID] = len(out)
-		out = append(out, []*arch.Info{a})
+		idx[a.id] = len(out)
+		out = append(out, []*abi{a})
 	}
 	for _, g := range out {
-		sort.Slice(g, func(i, j int) bool { return g[i].SeccompMask < g[j].SeccompMask })
+		sort.Slice(g, func(i, j int) bool { return g[i].mask < g[j].mask })
 	}
 	return out
 }
@@ -205,8 +235,8 @@ type compiledRule struct {
 // abiSection emits the checks of one audit arch, the syscall number
 // loaded. x32 calls (bit 30) go to their own table, or are refused as an
 // ABI not covered.
-func (p *program) abiSection(ids []*arch.Info, rules []compiledRule, def uint32, stub bool, badArch label) {
-	if ids[0].ID != arch.X86_64.ID {
+func (p *program) abiSection(ids []*abi, rules []compiledRule, def uint32, stub bool, badArch label) {
+	if ids[0].id != abiX86_64.id {
 		p.syscallTable(ids[0], rules, def, stub)
 		return
 	}
@@ -225,12 +255,12 @@ func (p *program) abiSection(ids []*arch.Info, rules []compiledRule, def uint32,
 
 // syscallTable emits the ENOSYS stub and a binary search over the
 // syscalls with rules; each leaf tries that syscall's rules in order.
-func (p *program) syscallTable(a *arch.Info, rules []compiledRule, def uint32, stub bool) {
+func (p *program) syscallTable(a *abi, rules []compiledRule, def uint32, stub bool) {
 	per := map[uint32][]compiledRule{}
 	for _, r := range rules {
 		for _, n := range r.Names {
-			if nr, ok := a.SyscallNames[n]; ok {
-				num := uint32(nr | a.SeccompMask)
+			if nr, ok := a.nr(n); ok {
+				num := uint32(nr | a.mask)
 				per[num] = append(per[num], r)
 			}
 		}
@@ -252,7 +282,7 @@ func (p *program) syscallTable(a *arch.Info, rules []compiledRule, def uint32, s
 		p.ret(retErrno | enosys)
 		p.set(body)
 	}
-	p.search(nums, per, deflt, a.SeccompMask == 0 && a.ID&0x80000000 != 0)
+	p.search(nums, per, deflt, a.mask == 0 && a.id&0x80000000 != 0)
 	p.set(deflt)
 	p.ret(def)
 }

@@ -18,7 +18,7 @@ func reference(s *Seccomp, a *arch.Info, nr uint32, args [6]uint64) uint32 {
 	for _, r := range s.Rules {
 		code, _ := actionCode(r.Action, r.Errno)
 		for _, n := range r.Names {
-			num, ok := a.SyscallNames[n]
+			num, ok := syscallNames(a)[n]
 			if !ok {
 				continue
 			}
@@ -166,5 +166,49 @@ func TestCompileSeccompPacksTheProgram(t *testing.T) {
 	}
 	if err := loadSeccomp(packed[:5]); err == nil {
 		t.Fatal("a truncated program was loaded")
+	}
+}
+
+// syscallNames inverts the library's table. Where x32 lists a name twice
+// (readv at 19, 64-bit only, and at 515 for x32) the x32 number is the
+// one that works, as libseccomp has it; the library's own inverted map
+// takes either, as Go's map order falls.
+func syscallNames(a *arch.Info) map[string]int {
+	if m, ok := inverted[a]; ok {
+		return m
+	}
+	out := map[string]int{}
+	inverted[a] = out
+	for nr, n := range a.SyscallNumbers {
+		if old, ok := out[n]; !ok || nr > old {
+			out[n] = nr
+		}
+	}
+	return out
+}
+
+var inverted = map[*arch.Info]map[string]int{}
+
+// The generated tables are the library's (go generate ./run/pid1 after
+// updating it).
+func TestSyscallTablesAreTheLibrarys(t *testing.T) {
+	for name, want := range map[string]*arch.Info{"SCMP_ARCH_X86_64": arch.X86_64, "SCMP_ARCH_X86": arch.I386,
+		"SCMP_ARCH_X32": arch.X32, "SCMP_ARCH_AARCH64": arch.AARCH64, "SCMP_ARCH_ARM": arch.ARM} {
+		a := abiNamed(name)
+		if a == nil || a.id != uint32(want.ID) || a.mask != want.SeccompMask {
+			t.Fatalf("%s: %+v", name, a)
+		}
+		a.nr("read")
+		if len(a.nrs) != len(want.SyscallNames) {
+			t.Errorf("%s: %d syscalls, the library has %d", name, len(a.nrs), len(want.SyscallNames))
+		}
+		for n, nr := range syscallNames(want) {
+			if got, ok := a.nr(n); !ok || got != nr {
+				t.Errorf("%s %s: %d %v, want %d", name, n, got, ok, nr)
+			}
+		}
+	}
+	if nativeABI() == nil {
+		t.Fatal("no native ABI")
 	}
 }
