@@ -49,7 +49,7 @@ if [ ! -s "$out/debian.tar" ]; then
 fi
 
 if [ "$(id -u)" != 0 ]; then
-	exec "$out/denbench" -den "$out/den" -debian "$out/debian.tar" -runs "$runs"
+	exec "$out/denbench" -den "$out/den" -debian "$out/debian.tar" -runs "$runs" -only "${BENCH_ONLY:-}"
 fi
 
 # As root: the figures are taken as $user, with a subordinate id range.
@@ -71,7 +71,9 @@ if [ -z "${BENCH_ON_DISK:-}" ]; then
 	mount -t tmpfs -o size=12g tmpfs "$work"
 fi
 cp "$out/denbench" "$out/den" "$work/"
-# BENCH_DEN_BEFORE=path/to/den adds an earlier build to the start-up figures.
+# BENCH_DEN_BEFORE=path/to/den adds an earlier build to the start-up figures;
+# BENCH_ONLY=resident,exec takes only those groups (see denbench -h);
+# BENCH_VERBOSE=1 lists the processes the resident figure counts.
 before=""
 if [ -n "${BENCH_DEN_BEFORE:-}" ]; then
 	cp "$BENCH_DEN_BEFORE" "$work/den-before"
@@ -87,5 +89,5 @@ mkdir -m 0700 "$rundir"
 mount -t tmpfs -o "mode=0700,uid=$uid,size=256m" tmpfs "$rundir"
 cd "$work"
 exec runuser -u "$user" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME="$home" USER="$user" XDG_RUNTIME_DIR="$rundir" \
-	./denbench -den ./den -debian ./debian.tar -runs "$runs" $before
+	HOME="$home" USER="$user" XDG_RUNTIME_DIR="$rundir" BENCH_VERBOSE="${BENCH_VERBOSE:-}" \
+	./denbench -den ./den -debian ./debian.tar -runs "$runs" -only "${BENCH_ONLY:-}" $before

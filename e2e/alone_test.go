@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -165,10 +166,20 @@ func TestSlirp4netnsGoesWithTheInit(t *testing.T) {
 // the namespace file it watches; if the init is killed, when the next den
 // looks.
 func TestPastaGoesWithTheInit(t *testing.T) {
-	e, ref := pulled(t)
 	if !strings.Contains(strings.Join(backends(t), " "), "pasta") {
 		t.Skip("pasta is not installed")
 	}
+	_, ref := busybox(t)
+	// The store on a tmpfs, as in make bench: there den rm -f removed the
+	// namespace file among the others, and pasta missed it.
+	shm, err := os.MkdirTemp("/dev/shm", "den-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(shm) }) // after the env's own cleanup
+	e := newEnv(t)
+	e.data = filepath.Join(shm, "data")
+	e.ok("pull", "-q", ref)
 	port := freePorts(t, 1)
 	url := fmt.Sprintf("http://127.0.0.1:%d/i", port)
 	before := helpers()
@@ -211,4 +222,14 @@ func TestPastaGoesWithTheInit(t *testing.T) {
 		t.Fatalf("ps -a after the init was killed:\n%s", ps)
 	}
 	waitHelpers(before, "after the init was killed and den looked")
+	// den rm -f of several at once, which removes their directories whole.
+	names := []string{"pa"}
+	e.ok("start", "pa")
+	for _, n := range []string{"pb", "pc"} {
+		e.ok("run", "-d", "--name", n, "--network", "pasta", ref, "sleep", "300")
+		names = append(names, n)
+	}
+	waitHelpers(before+3, "three running")
+	e.ok(append([]string{"rm", "-f"}, names...)...)
+	waitHelpers(before, "after den rm -f")
 }

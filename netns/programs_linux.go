@@ -97,11 +97,17 @@ func pastaArgs(o Options, nsPath string) []string {
 }
 
 // NsFile, in Options.StateDir, is the container's network namespace bound
-// for pasta; removing it ends pasta.
-const NsFile = "netns"
+// for pasta; removing it ends pasta. It has a directory of its own: pasta
+// (2023_03) reads its inotify events a batch at a time and looks only at
+// the first, so the file removed among others (den rm -f removes the
+// container's directory) was missed and pasta lived on.
+const NsFile = "netns/ns"
 
 func bindNetns(o Options) (string, func(), error) {
 	p := filepath.Join(o.StateDir, NsFile)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return "", nil, fmt.Errorf("preparing the network namespace file: %w", err)
+	}
 	if err := os.WriteFile(p, nil, 0o600); err != nil {
 		return "", nil, fmt.Errorf("preparing the network namespace file: %w", err)
 	}

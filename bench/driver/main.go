@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -29,6 +31,7 @@ func main() {
 	runs := flag.Int("runs", 15, "timed runs per run figure")
 	pulls := flag.Int("pulls", 5, "timed cold pulls per image")
 	serve := flag.Bool("serve", false, "only serve the images (for profiling by hand) until killed")
+	only := flag.String("only", "", "comma-separated figure groups to take (run, exec, resident, pull, images, network); all when empty")
 	flag.Parse()
 	if os.Getuid() == 0 {
 		fail(fmt.Errorf("run as an unprivileged user (make bench does that when started as root)"))
@@ -56,12 +59,16 @@ func main() {
 	check(b.configurePodman())
 	check(b.podman("rmi", "-af"))
 
-	b.runFigures(imgs)
-	b.execFigures(imgs)
-	b.residentFigures(imgs)
-	b.pullFigures(imgs)
-	b.imagesFigures(imgs)
-	b.networkFigures(imgs)
+	groups := []struct {
+		name string
+		take func(*images)
+	}{{"run", b.runFigures}, {"exec", b.execFigures}, {"resident", b.residentFigures},
+		{"pull", b.pullFigures}, {"images", b.imagesFigures}, {"network", b.networkFigures}}
+	for _, g := range groups {
+		if *only == "" || slices.Contains(strings.Split(*only, ","), g.name) {
+			g.take(imgs)
+		}
+	}
 	b.print(os.Stdout)
 }
 

@@ -77,6 +77,7 @@ func (b *bench) residentFigures(im *images) {
 // anonymous part), in MB, over this user's processes that match.
 func pss(match func(comm, exe string) bool, field string) float64 {
 	var kb int64
+	verbose := os.Getenv("BENCH_VERBOSE") != ""
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
 		comm, _ := os.ReadFile(filepath.Join(p, "comm"))
@@ -92,6 +93,9 @@ func pss(match func(comm, exe string) bool, field string) float64 {
 			if v, ok := strings.CutPrefix(line, field); ok {
 				n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 				kb += n
+				if verbose {
+					step(fmt.Sprintf("  %s %d kB: pid %s, %s", field, n, filepath.Base(p), strings.TrimSpace(string(comm))))
+				}
 			}
 		}
 	}
