@@ -76,13 +76,17 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 		if timeout < 0 {
 			timeout = 100 * 365 * 24 * time.Hour
 		}
-		if r.WaitEnd(timeout) {
-			return nil
+		if !r.WaitEnd(timeout) {
+			// The init may have ended meanwhile; only the outcome counts.
+			_ = c.signalInit(n, ctr.ID, &r, unix.SIGKILL, true)
+			if !r.WaitEnd(10 * time.Second) {
+				return fmt.Errorf("%s: still running 10s after SIGKILL", n)
+			}
 		}
-		// The init may have ended meanwhile; only the outcome counts.
-		_ = c.signalInit(n, ctr.ID, &r, unix.SIGKILL, true)
-		if !r.WaitEnd(10 * time.Second) {
-			return fmt.Errorf("%s: still running 10s after SIGKILL", n)
+		if r.Alone() {
+			// No den of its own records the end: this one does, and ends
+			// its pasta if the init was killed before it could.
+			c.settle(c.store, ctr)
 		}
 		return nil
 	})
