@@ -52,7 +52,27 @@ func (c *child) reportExit(id string, code int) bool {
 		c.cleanedUp()
 		return false
 	}
+	c.releaseStdio()
 	return true
+}
+
+// releaseStdio lets go of den's stdin, stdout and stderr, which this child
+// shares: a caller that reads den's output to its end ($(den run ...), a
+// CI runner's pipe) has it once the container has ended, not after the
+// cleanup. With --debug, stderr stays for the cleanup's lines.
+func (c *child) releaseStdio() {
+	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(null)
+	fds := []int{0, 1, 2}
+	if c.g.Debug {
+		fds = fds[:2]
+	}
+	for _, fd := range fds {
+		_ = unix.Dup3(null, fd, 0)
+	}
 }
 
 // cleanedUp releases what reportExit took.
@@ -112,6 +132,5 @@ func sameFile(f *os.File, p string) bool {
 
 // seesNoExiting are the requests that need not wait for awaitExiting: a
 // nameless run (run checks its name itself), exec, and those that never
-// look at containers.
-var seesNoExiting = map[string]bool{"run": true, "exec-target": true, "pull": true, "load": true,
-	"unshare": true, "doctor": true}
+// look at containers (den unshare may look at the store's files).
+var seesNoExiting = map[string]bool{"run": true, "exec-target": true, "pull": true, "load": true, "doctor": true}

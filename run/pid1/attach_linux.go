@@ -50,15 +50,16 @@ func attachOne(conn *ctl.Conn, m ctl.Msg, files []*os.File) error {
 		delete(attachedConns.m, conn)
 		attachedConns.Unlock()
 	}()
+	// The output reaches den from before it hears Attached: what it
+	// types at once is answered to it, not only to the log.
 	stdout, stderr := files[0], files[1]
-	if err := conn.Send(ctl.Attached, ctl.AttachedBody{Tty: attachable.tty}, input...); err != nil {
-		ctl.CloseAll(files)
-		return nil
-	}
 	attachable.stdout.add(stdout)
 	attachable.stderr.add(stderr)
 	defer attachable.stdout.remove(stdout)
 	defer attachable.stderr.remove(stderr)
+	if err := conn.Send(ctl.Attached, ctl.AttachedBody{Tty: attachable.tty}, input...); err != nil {
+		return nil
+	}
 	relaySignals(conn, commandPid) // until den detaches
 	return nil
 }
