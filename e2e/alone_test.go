@@ -233,3 +233,36 @@ func TestPastaGoesWithTheInit(t *testing.T) {
 	e.ok(append([]string{"rm", "-f"}, names...)...)
 	waitHelpers(before, "after den rm -f")
 }
+
+// A restart policy is applied by the init itself: no den stays beside
+// it, the command starts again in the same container, and den stop ends
+// it (issue 15).
+func TestRestartByTheInitAlone(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "-d", "--name", "rs", "--restart", "always", "--network", "none", ref,
+		"sh", "-c", "echo up; touch /tmp/mark; sleep 0.3")
+	t.Cleanup(func() { e.den("rm", "-f", "rs") })
+	pid, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", "rs").stdout))
+	if pid == 0 || comm(pid) != "den-init" || comm(ppid(pid)) == "den" {
+		t.Fatalf("init %d (%q) has a den beside it (parent %q)", pid, comm(pid), comm(ppid(pid)))
+	}
+	waitLog(t, e, "rs", "up\nup\nup\n")
+	// The same container: the same init, and what a run wrote is there.
+	if again, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", "rs").stdout)); again != pid {
+		t.Fatalf("the init changed from %d to %d", pid, again)
+	}
+	if n, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.RestartCount}}", "rs").stdout)); n < 2 {
+		t.Fatalf("RestartCount %d after three runs", n)
+	}
+	e.ok("exec", "rs", "test", "-e", "/tmp/mark")
+	e.ok("stop", "-t", "2", "rs")
+	if ps := e.ok("ps").stdout; strings.Contains(ps, "rs") {
+		t.Fatalf("den stop did not end a restarting container:\n%s", ps)
+	}
+	if processAlive(pid) {
+		t.Fatal("the init outlived den stop")
+	}
+	// Started again, it restarts again.
+	e.ok("start", "rs")
+	waitLog(t, e, "rs", "up\nup\nup\nup\nup\n")
+}

@@ -17,14 +17,14 @@ import (
 var errLeftRunning = errors.New("the container runs on without den")
 
 // leavesAlone says whether a container's init can run with no den beside
-// it: detached, and nothing left for den to do while it runs (no restart
-// policy to apply, no port forwarder or network stack to keep). pasta
-// forwards ports itself and ends when the init removes its namespace
-// file; slirp4netns ends with the init's end of a pipe.
+// it: detached, and nothing left for den to do while it runs (no port
+// forwarder or network stack to keep). pasta forwards ports itself and
+// ends when the init removes its namespace file; slirp4netns ends with
+// the init's end of a pipe; a restart policy the init applies itself.
 func leavesAlone(sp *spec.Spec) bool {
 	plain := !sp.Network.Own() || sp.Network.Mode == netns.Pasta ||
 		sp.Network.Mode == netns.Slirp4netns && len(sp.Network.Ports) == 0
-	return sp.Detach && sp.Restart.Name == "" && plain
+	return sp.Detach && plain
 }
 
 // tieNetwork ties slirp4netns to the init instead of this den: it exits
@@ -50,6 +50,7 @@ func (c *child) noteInit(st *overlay.Store, id string, pid int) {
 	c.rec.InitPid, c.rec.InitStart = pid, records.StartTime(pid)
 	c.rec.ExitFile = filepath.Join(dir, ctl.ExitFile)
 	_ = os.Remove(c.rec.ExitFile) // a stopped container's, from before
+	_ = os.Remove(filepath.Join(dir, ctl.RestartFile))
 	_ = st.SetMetadata(id, c.rec.Encode())
 }
 

@@ -155,7 +155,7 @@ func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *recor
 // startAndRestart runs the container, and again as its --restart policy
 // says, for as long as this den lives; den stop and den kill end that.
 func (c *child) startAndRestart(st *overlay.Store, ctr *overlay.Container, rec *records.Record, cfg v1.Config, sp *spec.Spec) (int, error) {
-	dir, _ := st.RunDir(ctr.ID)
+	dir, _ := st.Dir(ctr.ID)
 	records.ClearStopped(dir)
 	backoff := 100 * time.Millisecond
 	for retries := 0; ; retries++ {

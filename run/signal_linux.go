@@ -127,19 +127,24 @@ func (c *child) signalInit(name, id string, r *records.Record, sig unix.Signal, 
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	ctrDir, err := c.store.Dir(id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	init, err := r.Init(dir)
 	if err != nil && stopping && r.Pid > 0 && records.Alive(r.Pid) {
 		// Between two starts of --restart: no init, but its den waits to
 		// start the next; the mark ends that.
-		records.MarkStopped(dir)
+		records.MarkStopped(ctrDir)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if sig == unix.SIGKILL || sig == unix.SIGTERM || stopping {
-		// The user ended it: its restart policy must not start it again.
-		records.MarkStopped(dir)
+		// The user ended it: its restart policy, applied by its den or by
+		// its init, must not start it again.
+		records.MarkStopped(ctrDir)
 	}
 	if err := unix.Kill(init, sig); err != nil {
 		return fmt.Errorf("%s: sending %s: %w", name, unix.SignalName(sig), err)

@@ -76,6 +76,9 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 		Files: files, Mounts: sp.Mounts, TTYGroup: userns.MappedIDs() > 5, Sandbox: sp.Sandbox,
 		Detached: sp.Detach, Interactive: sp.Interactive,
 	}
+	if leavesAlone(sp) {
+		ic.Restart = sp.Restart // no den stays to apply it
+	}
 	cleanup, err := c.prepareHost(rootfs, dir, id, sp, ic) // host_linux.go (issue 12)
 	defer cleanup()
 	if err != nil {

@@ -170,6 +170,21 @@ type SignalBody struct {
 // with no den beside it (den run -d) leaves its exit status.
 const ExitFile = "exit.json"
 
+// RestartFile, beside it, is where such an init that applies a restart
+// policy notes each restart (RestartStatus).
+const RestartFile = "restart.json"
+
+// RestartStatus is that file's content: how often the command was started
+// again, and when last.
+type RestartStatus struct {
+	Count     int       `json:"count"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+// StoppedFile, in the container's directory, says that den stop or den
+// kill ended the container: its restart policy must not start it again.
+const StoppedFile = "stopped-by-user"
+
 // ExitStatus is that file's content.
 type ExitStatus struct {
 	Code       int       `json:"code"`

@@ -143,7 +143,7 @@ func Container(f Facts, r records.Record) ContainerJSON {
 	j := ContainerJSON{ID: f.ID, Created: f.Created, Args: []string{}, Image: "sha256:" + f.ImageID,
 		Name: "/" + f.Name, Driver: "overlay", Platform: "linux",
 		ResolvConfPath: filepath.Join(f.Dir, "resolv.conf"), HostnamePath: filepath.Join(f.Dir, "hostname"),
-		HostsPath: filepath.Join(f.Dir, "hosts"), LogPath: filepath.Join(f.Dir, "ctr.log")}
+		HostsPath: filepath.Join(f.Dir, "hosts"), LogPath: filepath.Join(f.Dir, "ctr.log"), RestartCount: r.RestartCount}
 	if len(r.Args) > 0 {
 		j.Path, j.Args = r.Args[0], append(j.Args, r.Args[1:]...)
 	}

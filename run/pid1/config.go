@@ -39,6 +39,9 @@ type Config struct {
 	// (rootlesskit's builtin driver), which init serves from inside the
 	// network namespace; den says NetworkReady once it is connected.
 	PortForwarder map[string]string `json:"portForwarder,omitempty"`
+	// Restart, for a container whose init runs alone, is its --restart
+	// policy, which the init then applies itself (restart_linux.go).
+	Restart Restart `json:"restart,omitzero"`
 	// NetnsFile, in the container's directory (ctl.LogFD), is the network
 	// namespace bound for pasta; the init removes it at its end, and
 	// pasta, which outlives den, exits then.
@@ -111,4 +114,23 @@ type Bind struct {
 type Tmpfs struct {
 	Dest    string `json:"dest"`
 	Options string `json:"options,omitempty"`
+}
+
+// Restart is a restart policy: always, unless-stopped, or on-failure
+// (MaxRetries 0: no limit); "" is none.
+type Restart struct {
+	Name       string `json:"name,omitempty"`
+	MaxRetries int    `json:"maxRetries,omitempty"`
+}
+
+// Again says whether a container whose command exited with code restarts,
+// after retries restarts so far.
+func (r Restart) Again(code, retries int) bool {
+	switch r.Name {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return code != 0 && (r.MaxRetries == 0 || retries < r.MaxRetries)
+	}
+	return false
 }

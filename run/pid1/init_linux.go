@@ -40,7 +40,7 @@ func Main() int {
 	}
 	defer endNetwork(&c) // when setup fails
 	stamp("config read")
-	proc, drain, code, err := p.start(&c, notified)
+	cmd, proc, code, err := p.start(&c, notified)
 	if err != nil {
 		return p.fail(code, err)
 	}
@@ -54,7 +54,9 @@ func Main() int {
 		shedLater() // a short command ends before it would pay off
 	}
 	code = reap(proc.Pid, sigs, chld)
-	drain()
+	code = restarts(cmd, code, sigs, chld) // restart_linux.go
+	cmd.done()
+	cmd.drain()
 	endNetwork(&c)
 	tellAttached(code)
 	if c.Detached {
@@ -94,9 +96,20 @@ func (p *initProc) wait(t ctl.Type) error {
 	return nil
 }
 
+// command is the container's command as the init starts it: again, for
+// a restart policy, with the same stdio, which the init keeps until the
+// last start has ended.
+type command struct {
+	c     *Config
+	path  string
+	stdio []*os.File
+	done  func() // closes the init's copies of the command's stdio
+	drain func() // waits for the output's end
+}
+
 // start sets the container up and starts the command; on failure it
 // returns docker's status for it.
-func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func(), int, error) {
+func (p *initProc) start(c *Config, notified <-chan struct{}) (*command, *os.Process, int, error) {
 	if c.PortForwarder != nil {
 		go servePorts(c.PortForwarder)
 		// Its socket and pipe are paths on the host: it must reach them
@@ -124,9 +137,13 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 	if err != nil {
 		return nil, nil, 125, err
 	}
-	defer closeStdio()
-	path, err := lookPath(c.Args[0], envPath(c.Env), c.Cwd)
-	if err != nil {
+	cmd := &command{c: c, stdio: stdio, done: func() {}, drain: drain}
+	if c.Restart.Name == "" {
+		defer closeStdio() // the command has them: EOF comes with its end
+	} else {
+		cmd.done = closeStdio
+	}
+	if cmd.path, err = lookPath(c.Args[0], envPath(c.Env), c.Cwd); err != nil {
 		return nil, nil, exitCodeFor(err), err
 	}
 	// The container was set up while the network came up.
@@ -138,9 +155,20 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 	if err := restrict(c); err != nil {
 		return nil, nil, 125, err
 	}
+	proc, err := cmd.spawn()
+	if err != nil {
+		return nil, nil, exitCodeFor(err), err
+	}
+	return cmd, proc, 0, nil
+}
+
+// spawn starts the command, from the init's own thread, which restrict
+// has sandboxed.
+func (cmd *command) spawn() (*os.Process, error) {
+	c := cmd.c
 	children.Lock() // the reaper must know the command's pid first
 	defer children.Unlock()
-	exe, argv, env, files := withPreserved(c, path, stdio)
+	exe, argv, env, files := withPreserved(c, cmd.path, cmd.stdio)
 	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
 		Dir:   c.Cwd,
 		Env:   env,
@@ -152,9 +180,9 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*os.Process, func
 		},
 	})
 	if err != nil {
-		return nil, nil, exitCodeFor(err), fmt.Errorf("starting %s: %w", c.Args[0], err)
+		return nil, fmt.Errorf("starting %s: %w", c.Args[0], err)
 	}
-	return proc, drain, 0, nil
+	return proc, nil
 }
 
 // reap forwards signals to the command and reaps every child, orphans

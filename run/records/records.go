@@ -77,6 +77,13 @@ func Decode(metadata string) Record {
 			r.ExitCode, r.FinishedAt = st.Code, st.FinishedAt
 		}
 	}
+	if r.InitPid > 0 && r.ExitFile != "" {
+		// An init that applies the restart policy notes each restart.
+		var rs ctl.RestartStatus
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(r.ExitFile), ctl.RestartFile)); err == nil && json.Unmarshal(b, &rs) == nil {
+			r.RestartCount, r.StartedAt = rs.Count, rs.StartedAt
+		}
+	}
 	return r
 }
 
@@ -204,20 +211,18 @@ func InitOf(runDir string, pid int) (int, error) {
 	return 0, fmt.Errorf("container is not running (no init under den process %d)", pid)
 }
 
-// stoppedFile, in the container's run directory, says that den stop or
-// den kill ended it: its restart policy must not start it again.
-const stoppedFile = "stopped-by-user"
-
-// MarkStopped notes that the user stopped the container.
-func MarkStopped(runDir string) {
-	_ = os.WriteFile(filepath.Join(runDir, stoppedFile), nil, 0o600)
+// MarkStopped notes, in the container's directory, that the user stopped
+// the container (ctl.StoppedFile): its restart policy, applied by its den
+// or its init, must not start it again.
+func MarkStopped(dir string) {
+	_ = os.WriteFile(filepath.Join(dir, ctl.StoppedFile), nil, 0o600)
 }
 
 // Stopped says whether the user stopped the container.
-func Stopped(runDir string) bool {
-	_, err := os.Stat(filepath.Join(runDir, stoppedFile))
+func Stopped(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ctl.StoppedFile))
 	return err == nil
 }
 
 // ClearStopped forgets it, when the container starts again.
-func ClearStopped(runDir string) { _ = os.Remove(filepath.Join(runDir, stoppedFile)) }
+func ClearStopped(dir string) { _ = os.Remove(filepath.Join(dir, ctl.StoppedFile)) }

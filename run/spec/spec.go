@@ -109,20 +109,5 @@ const (
 	PullNever   Pull = "never"
 )
 
-// Restart is a restart policy.
-type Restart struct {
-	Name       string `json:"name,omitempty"`
-	MaxRetries int    `json:"maxRetries,omitempty"`
-}
-
-// Again says whether a container whose command exited with code restarts,
-// after retries restarts so far.
-func (r Restart) Again(code, retries int) bool {
-	switch r.Name {
-	case "always", "unless-stopped":
-		return true
-	case "on-failure":
-		return code != 0 && (r.MaxRetries == 0 || retries < r.MaxRetries)
-	}
-	return false
-}
+// Restart is a restart policy; the init applies it when it runs alone.
+type Restart = pid1.Restart
