@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bufio"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,4 +54,51 @@ func TestKillAtEachStage(t *testing.T) {
 			e.ok("run", "--rm", "--name", "victim", "--network", "none", ref, "true")
 		})
 	}
+}
+
+// SIGKILL of the den child of `den run -d` with pasta, at times across its
+// start: whatever it left (a running container handed to its init, or
+// nothing), pasta and the command go once the container is removed, and
+// the name is free.
+func TestKillDetachedChildAnyTime(t *testing.T) {
+	if !strings.Contains(strings.Join(backends(t), " "), "pasta") {
+		t.Skip("pasta is not installed")
+	}
+	e, ref := pulled(t)
+	before := helpers()
+	for delay := time.Duration(0); delay <= 32*time.Millisecond; delay += 2 * time.Millisecond {
+		cmd := e.command(t.Context(), "run", "-d", "--name", "kd", "--network", "pasta", ref, "sleep", "4242")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		child := 0
+		for deadline := time.Now().Add(time.Second); child == 0 && time.Now().Before(deadline); {
+			child = childOf(cmd.Process.Pid)
+		}
+		time.Sleep(delay)
+		if child != 0 {
+			syscall.Kill(child, syscall.SIGKILL)
+		}
+		cmd.Wait()
+		e.den("ps", "-a")
+		e.den("rm", "-f", "kd")
+		for deadline := time.Now().Add(5 * time.Second); helpers() != before || processRunning("sleep", "4242"); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("killed %v in: %d network programs (before %d), command running %v", delay, helpers(), before, processRunning("sleep", "4242"))
+			}
+		}
+		e.ok("run", "--rm", "--name", "kd", "--network", "none", ref, "true")
+	}
+}
+
+// childOf is a child process of pid, or 0.
+func childOf(pid int) int {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		n, _ := strconv.Atoi(filepath.Base(p))
+		if ppid(n) == pid {
+			return n
+		}
+	}
+	return 0
 }

@@ -1,10 +1,12 @@
 package netns
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +35,7 @@ func startPasta(o Options) (*Network, error) {
 		unbind()
 		return nil, n.failed(Pasta, err)
 	}
+
 	exited := make(chan struct{})
 	go func() { _, _ = cmd.Process.Wait(); close(exited) }()
 	if err := waitRoute(o.Pid, exited); err != nil {
@@ -66,6 +69,9 @@ func pastaArgs(o Options, nsPath string) []string {
 	// inside the container (closeGateway).
 	args := []string{"--config-net", "--foreground", "--quiet", "--runas", "0:0",
 		"--netns", nsPath, "--netns-only",
+		// pasta writes it itself (den may be killed while it starts
+		// pasta): EndPasta reads it.
+		"--pid", filepath.Join(filepath.Dir(nsPath), pastaPidFile),
 		"--address", ContainerIP, "--netmask", strconv.Itoa(PrefixLen), "--gateway", Gateway,
 		"--dns-forward", DNS, "--mtu", strconv.Itoa(MTU),
 		"--tcp-ns", "none", "--udp-ns", "none"}
@@ -94,6 +100,30 @@ func pastaArgs(o Options, nsPath string) []string {
 		args = append(args, "--udp-ports", "none")
 	}
 	return args
+}
+
+// pastaPidFile, beside NsFile, holds pasta's pid.
+const pastaPidFile = "pasta.pid"
+
+// EndPasta ends the pasta of the container whose directory is stateDir if
+// it still runs: its init was killed before it removed NsFile, or removed
+// it before pasta had begun to watch it (den killed early in the start).
+// The pid is pasta's only if its command line names this container's
+// namespace file.
+func EndPasta(stateDir string) {
+	ns := filepath.Join(stateDir, NsFile)
+	_ = os.Remove(ns)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(ns), pastaPidFile))
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(cmdline, []byte("\x00"+ns+"\x00")) {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
 }
 
 // NsFile, in Options.StateDir, is the container's network namespace bound

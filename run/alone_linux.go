@@ -76,8 +76,7 @@ func (c *child) settle(st *overlay.Store, ctr *overlay.Container) (records.Recor
 	}
 	_ = st.Unmount(ctr.ID)
 	if dir, err := st.Dir(ctr.ID); err == nil {
-		// An init killed before it removed it: pasta exits now.
-		_ = os.Remove(filepath.Join(dir, netns.NsFile))
+		netns.EndPasta(dir) // its init was killed: pasta ends now
 	}
 	if r.Spec != nil && r.Spec.Rm {
 		if err := c.removeContainer(ctr); err == nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/denproject/den/netns"
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/run/records"
 )
@@ -78,6 +79,9 @@ func (c *child) forContainers(names []string, fn func(string, *overlay.Container
 func (c *child) removeContainer(ctr *overlay.Container) error {
 	// Left behind when den was killed while publishing ports.
 	_ = os.RemoveAll(c.portsDir(ctr.ID))
+	if dir, err := c.store.Dir(ctr.ID); err == nil {
+		netns.EndPasta(dir) // den killed before pasta watched its file
+	}
 	return c.store.DeleteContainer(ctr.ID)
 }
 

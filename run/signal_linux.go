@@ -152,17 +152,16 @@ func (c *child) signalInit(name, id string, r *records.Record, sig unix.Signal, 
 	return nil
 }
 
-// killNow ends a running container at once: its den (which takes the init
-// along), or the init that runs alone.
+// killNow ends a running container at once: its den, whose init dies
+// with it, and an init started to run alone, which outlives its den (and
+// is one before that den has handed it over: killed then, it left both in
+// the record, and den rm -f removed a container whose command ran on).
 func (c *child) killNow(ctr *overlay.Container, r *records.Record) {
-	if !r.Alone() {
+	if r.Pid > 0 && records.Alive(r.Pid) {
 		_ = unix.Kill(r.Pid, unix.SIGKILL)
-		return
 	}
-	if dir, err := c.store.RunDir(ctr.ID); err == nil {
-		if init, err := r.Init(dir); err == nil {
-			_ = unix.Kill(init, unix.SIGKILL)
-			r.WaitEnd(5 * time.Second)
-		}
+	if r.InitPid > 0 && records.StartTime(r.InitPid) == r.InitStart {
+		_ = unix.Kill(r.InitPid, unix.SIGKILL)
 	}
+	r.WaitEnd(5 * time.Second)
 }
