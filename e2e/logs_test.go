@@ -45,10 +45,12 @@ func TestLogsStreamsTailTimes(t *testing.T) {
 	oneLineError(t, e.den("logs", "--since", "yesterday-ish", "l1"), "--since")
 	oneLineError(t, e.den("logs", "nosuch"), "nosuch")
 
-	// --rm containers keep no logs; --log-driver none neither.
-	id := strings.TrimSpace(e.ok("run", "-d", "--rm", "--network", "none", ref, "sleep", "30").stdout)
-	oneLineError(t, e.den("logs", id), "--rm")
-	e.den("rm", "-f", id)
+	// A detached --rm container's log is followed until it ends and goes.
+	id := strings.TrimSpace(e.ok("run", "-d", "--rm", "--network", "none", ref, "sh", "-c", "echo one; sleep 0.5; echo two").stdout)
+	if r := e.ok("logs", "-f", id); r.stdout != "one\ntwo\n" {
+		t.Fatalf("logs -f of a detached --rm container: %s", r)
+	}
+	// A foreground --rm container keeps none; --log-driver none neither.
 	e.ok("run", "--name", "quiet", "--log-driver", "none", "--network", "none", ref, "echo", "hi")
 	oneLineError(t, e.den("logs", "quiet"), "none")
 	oneLineError(t, e.den("run", "--log-opt", "max-size=big", ref, "true"), "max-size")

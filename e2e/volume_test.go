@@ -25,6 +25,10 @@ func TestNamedVolume(t *testing.T) {
 	if ls := strings.Split(e.ok("volume", "ls").stdout, "\n"); len(ls) < 2 || strings.Join(strings.Fields(ls[1]), " ") != "local data" {
 		t.Fatalf("volume ls does not list it: %q", ls)
 	}
+	if out := e.ok("volume", "ls", "--format", "{{.Name}} {{.Mountpoint}}").stdout; out != "data "+vs[0]["Mountpoint"].(string)+"\n" {
+		t.Fatalf("volume ls --format: %q, inspect says %v", out, vs[0]["Mountpoint"])
+	}
+	oneLineError(t, e.den("volume", "ls", "--format", "{{.Nope"), "template")
 	e.ok("run", "--name", "user", "-v", "data:/data", ref, "true")
 	oneLineError(t, e.den("volume", "rm", "data"), "in use", "den rm")
 	e.ok("rm", "user")

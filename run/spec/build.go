@@ -79,7 +79,10 @@ func buildLifecycle(f *Flags, s *Spec) error {
 	if err != nil {
 		return err
 	}
-	if !s.Rm {
+	if !s.Rm || s.Detach {
+		// A foreground --rm container's output has gone to the terminal
+		// and the container goes with its end: no log to write. A
+		// detached one's is read with den logs while it runs, as docker's.
 		s.Log = log
 	}
 	if f.StopSignal != "" {

@@ -3,7 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"text/tabwriter"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,33 +51,51 @@ func newVolume(g *run.Global) *cobra.Command {
 
 func newVolumeLs(g *run.Global) *cobra.Command {
 	var quiet bool
+	var format string
 	cmd := &cobra.Command{
 		Use:     "ls",
 		Aliases: []string{"list"},
 		Short:   "List volumes",
-		Example: "  den volume ls",
+		Example: "  den volume ls\n  den volume ls --format '{{.Name}} {{.Mountpoint}}'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			vs, err := run.VolumeList(g)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
-			if !quiet {
-				fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
-			}
+			rows := make([]volumeRow, 0, len(vs))
 			for _, v := range vs {
-				if quiet {
-					fmt.Fprintln(tw, v.Name)
-					continue
-				}
-				fmt.Fprintf(tw, "%s\t%s\n", v.Driver, v.Name)
+				rows = append(rows, newVolumeRow(v))
 			}
-			return tw.Flush()
+			if quiet {
+				format, quiet = "{{.Name}}", false
+			}
+			return writeList(cmd.OutOrStdout(), format, quiet, volumeFormat, rows)
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the names")
+	cmd.Flags().StringVar(&format, "format", "", "table (the default), json, or a Go template: {{.Name}}, {{.Driver}}, {{.Mountpoint}}, {{.Labels}}, {{.Scope}}")
 	return cmd
+}
+
+var volumeFormat = listFormat{
+	table:  "table {{.Driver}}\t{{.Name}}",
+	header: map[string]string{"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Labels": "LABELS", "Scope": "SCOPE", "Links": "LINKS", "Size": "SIZE"},
+}
+
+// volumeRow is a volume as docker's volume ls shows it (its json too).
+type volumeRow struct {
+	Availability, Driver, Group, Labels, Links, Mountpoint, Name, Scope, Size, Status string
+}
+
+func newVolumeRow(v run.Volume) volumeRow {
+	labels := make([]string, 0, len(v.Labels))
+	for k, val := range v.Labels {
+		labels = append(labels, k+"="+val)
+	}
+	sort.Strings(labels)
+	return volumeRow{Availability: "N/A", Driver: v.Driver, Group: "N/A", Labels: strings.Join(labels, ","), Links: "N/A",
+		Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: "N/A", Status: "N/A"}
 }
 
 func newVolumeInspect(g *run.Global) *cobra.Command {
