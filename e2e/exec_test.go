@@ -82,6 +82,12 @@ func TestExecBadInput(t *testing.T) {
 	if r := e.den("exec", name, "/etc"); r.code != 126 {
 		t.Fatalf("a directory as command: %s", r)
 	}
+	// As docker exec: a working directory that is a file cannot be entered.
+	r = e.den("exec", "-w", "/etc/passwd", name, "true")
+	if r.code != 126 {
+		t.Fatalf("-w a file: %s", r)
+	}
+	oneLineError(t, r, "/etc/passwd")
 	r = e.den("exec", "nosuchcontainer", "true")
 	if r.code != 125 {
 		t.Fatalf("unknown container: %s", r)

@@ -139,7 +139,7 @@ func startRestricted(pc *Config, e *ctl.ExecBody, stdio []*os.File) (int, chan i
 		return 0, nil, err
 	}
 	if err := workdir(pc.Cwd); err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("%w: %w", errBadWorkdir, err)
 	}
 	type started struct {
 		pid int

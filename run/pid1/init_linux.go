@@ -255,6 +255,9 @@ func envPath(env []string) string {
 var (
 	errNotFound = errors.New("executable file not found in $PATH")
 	errNoExec   = errors.New("permission denied")
+	// errBadWorkdir: den exec's -w cannot be entered; docker exec exits
+	// 126 for it, as for any process its runtime could not start.
+	errBadWorkdir = errors.New("den exec -w")
 )
 
 // lookPath finds the command in the container's PATH (not den's).
@@ -303,7 +306,8 @@ func exitCodeFor(err error) int {
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, os.ErrNotExist):
 		return 127
-	case errors.Is(err, errNoExec), errors.Is(err, os.ErrPermission), errors.Is(err, unix.EISDIR), errors.Is(err, unix.ENOEXEC):
+	case errors.Is(err, errNoExec), errors.Is(err, os.ErrPermission), errors.Is(err, unix.EISDIR), errors.Is(err, unix.ENOEXEC),
+		errors.Is(err, errBadWorkdir):
 		return 126
 	}
 	return 125
