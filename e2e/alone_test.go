@@ -239,8 +239,9 @@ func TestPastaGoesWithTheInit(t *testing.T) {
 // it (issue 15).
 func TestRestartByTheInitAlone(t *testing.T) {
 	e, ref := pulled(t)
+	secs := strconv.Itoa(2000 + os.Getpid()%1000) // unique to this run
 	e.ok("run", "-d", "--name", "rs", "--restart", "always", "--network", "none", ref,
-		"sh", "-c", "echo up; touch /tmp/mark; sleep 0.3")
+		"sh", "-c", "sleep "+secs+" & echo up; touch /tmp/mark; sleep 0.3")
 	t.Cleanup(func() { e.den("rm", "-f", "rs") })
 	pid, _ := strconv.Atoi(strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Pid}}", "rs").stdout))
 	if pid == 0 || comm(pid) != "den-init" || comm(ppid(pid)) == "den" {
@@ -255,6 +256,10 @@ func TestRestartByTheInitAlone(t *testing.T) {
 		t.Fatalf("RestartCount %d after three runs", n)
 	}
 	e.ok("exec", "rs", "test", "-e", "/tmp/mark")
+	// What a run left running went before the next run, as with docker.
+	if n := countProcs("sleep", secs); n > 1 {
+		t.Fatalf("%d background processes of earlier runs are still there", n)
+	}
 	e.ok("stop", "-t", "2", "rs")
 	if ps := e.ok("ps").stdout; strings.Contains(ps, "rs") {
 		t.Fatalf("den stop did not end a restarting container:\n%s", ps)
@@ -265,4 +270,17 @@ func TestRestartByTheInitAlone(t *testing.T) {
 	// Started again, it restarts again.
 	e.ok("start", "rs")
 	waitLog(t, e, "rs", "up\nup\nup\nup\nup\n")
+}
+
+// countProcs counts the processes whose command line is argv.
+func countProcs(argv ...string) int {
+	want := strings.Join(argv, "\x00") + "\x00"
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && string(b) == want && processAlive(pidOf(p)) {
+			n++
+		}
+	}
+	return n
 }

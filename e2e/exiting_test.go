@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,20 @@ func TestExitReportedBeforeCleanup(t *testing.T) {
 		t.Fatalf("inspect right after the run: %q", out)
 	}
 	e.ok("rm", "kept")
+	// Early indeed: a container with many files takes its child a while
+	// to remove, and den has returned before (its lock is still held).
+	exiting := filepath.Join(e.run, "den", "exiting")
+	e.ok("run", "--rm", "--network", "none", ref, "sh", "-c",
+		"mkdir /junk && cd /junk && i=0; while [ $i -lt 8000 ]; do : > f$i; i=$((i+1)); done")
+	if ents, _ := os.ReadDir(exiting); len(ents) != 1 {
+		t.Fatalf("den run returned after its child had cleaned up (%v)", ents)
+	}
+	if ps := e.ok("ps", "-aq").stdout; ps != "" {
+		t.Fatalf("ps -a lists the removed container: %q", ps)
+	}
+	if ents, _ := os.ReadDir(exiting); len(ents) != 0 {
+		t.Fatalf("den ps did not wait for the cleanup: %v", ents)
+	}
 	e.ok("rmi", ref) // no container holds it any more
 }
 
@@ -48,6 +63,8 @@ func TestCommandsWaitForCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := e.command(t.Context(), "ps", "-a")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +73,7 @@ func TestCommandsWaitForCleanup(t *testing.T) {
 	select {
 	case <-ended:
 		t.Fatal("den ps did not wait for a cleanup under way")
-	case <-time.After(500 * time.Millisecond):
+	case <-time.After(1500 * time.Millisecond):
 	}
 	f.Close() // as the child's end would
 	select {
@@ -66,6 +83,9 @@ func TestCommandsWaitForCleanup(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("den ps still waits after the cleanup ended")
+	}
+	if !strings.Contains(stderr.String(), "waiting for den") {
+		t.Fatalf("den ps waited without saying so: %q", stderr.String())
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 || !strings.Contains(e.ok("ps", "-a").stdout, "CONTAINER ID") {
 		t.Fatalf("left in %s: %v", dir, ents)

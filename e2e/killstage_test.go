@@ -72,13 +72,14 @@ func TestKillDetachedChildAnyTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		child := 0
-		for deadline := time.Now().Add(time.Second); child == 0 && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(2 * time.Second); child == 0 && time.Now().Before(deadline); {
 			child = childOf(cmd.Process.Pid)
 		}
-		time.Sleep(delay)
-		if child != 0 {
-			syscall.Kill(child, syscall.SIGKILL)
+		if child == 0 {
+			t.Fatal("den run -d's child never showed")
 		}
+		time.Sleep(delay)
+		syscall.Kill(child, syscall.SIGKILL)
 		cmd.Wait()
 		e.den("ps", "-a")
 		e.den("rm", "-f", "kd")
@@ -91,12 +92,13 @@ func TestKillDetachedChildAnyTime(t *testing.T) {
 	}
 }
 
-// childOf is a child process of pid, or 0.
+// childOf is the den child of the den pid (not newuidmap or newgidmap,
+// which den also starts), or 0.
 func childOf(pid int) int {
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
 		n, _ := strconv.Atoi(filepath.Base(p))
-		if ppid(n) == pid {
+		if ppid(n) == pid && comm(n) == comm(pid) {
 			return n
 		}
 	}

@@ -103,7 +103,7 @@ func ChildMain() int {
 	defer c.cancel()
 	go c.listen()
 	if !seesNoExiting[req.Op] {
-		c.g.awaitExiting()
+		c.g.awaitExiting(c.ctx)
 	}
 	result, err := op(c, ra.Args)
 	if c.store != nil {

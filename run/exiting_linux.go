@@ -1,8 +1,11 @@
 package run
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,12 +24,14 @@ import (
 // den run --rm said had ended, nor its name taken.
 const exitingDir = "exiting"
 
-// waitForLocks bounds the wait for a child that hangs in its cleanup.
-const waitForLocks = 10 * time.Second
+// waitForLocks bounds the wait for a child that hangs in its cleanup
+// (its process stuck in the kernel, say): past it, den goes on.
+const waitForLocks = time.Minute
 
 // reportExit sends den the container's exit status before the cleanup;
-// false if it could not, and den then waits for Done as before.
-func (c *child) reportExit(id string, code int) bool {
+// false if it could not, and den then waits for Done as before. preserved
+// are den run --preserve-fds's descriptors, which this child holds too.
+func (c *child) reportExit(id string, code, preserved int) bool {
 	dir := filepath.Join(c.g.RunRoot, exitingDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false
@@ -37,6 +42,7 @@ func (c *child) reportExit(id string, code int) bool {
 	if err != nil {
 		return false
 	}
+	_, _ = tmp.WriteString(strconv.Itoa(os.Getpid())) // for the notice of a den that waits
 	final := filepath.Join(dir, id)
 	if unix.Flock(int(tmp.Fd()), unix.LOCK_EX) != nil || os.Rename(tmp.Name(), final) != nil {
 		tmp.Close()
@@ -52,7 +58,7 @@ func (c *child) reportExit(id string, code int) bool {
 		c.cleanedUp()
 		return false
 	}
-	c.releaseStdio()
+	c.releaseStdio(preserved)
 	return true
 }
 
@@ -60,7 +66,10 @@ func (c *child) reportExit(id string, code int) bool {
 // shares: a caller that reads den's output to its end ($(den run ...), a
 // CI runner's pipe) has it once the container has ended, not after the
 // cleanup. With --debug, stderr stays for the cleanup's lines.
-func (c *child) releaseStdio() {
+func (c *child) releaseStdio(preserved int) {
+	for i := 0; i < preserved; i++ {
+		_ = unix.Close(ctl.ChildPreserveFD + i)
+	}
 	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
@@ -87,8 +96,9 @@ func (c *child) cleanedUp() {
 
 // awaitExiting waits until the children cleaning up after the containers
 // they reported ended are done (those killed meanwhile left a file whose
-// lock is free, removed here).
-func (g *Global) awaitExiting() {
+// lock is free, removed here). It says so after a second, and gives up on
+// den's Ctrl-C (ctx) or after waitForLocks.
+func (g *Global) awaitExiting(ctx context.Context) {
 	dir := filepath.Join(g.RunRoot, exitingDir)
 	ents, err := os.ReadDir(dir)
 	if err != nil || len(ents) == 0 {
@@ -97,29 +107,51 @@ func (g *Global) awaitExiting() {
 	deadline := time.Now().Add(waitForLocks)
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
-		if e.Name()[0] == '.' {
-			continue // not yet locked: not yet reported either
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			// Not yet locked, so not yet reported either; one whose child
+			// died there is left to removeStaleTemp.
+			removeStaleTemp(p)
+			continue
 		}
 		f, err := os.Open(p)
 		if err != nil {
 			continue
 		}
-		if lockBefore(f, deadline) && sameFile(f, p) {
+		if lockBefore(ctx, f, deadline, g) && sameFile(f, p) {
 			_ = os.Remove(p) // its child is gone without removing it
 		}
 		f.Close()
 	}
 }
 
-// lockBefore takes a shared lock on f, giving up at deadline.
-func lockBefore(f *os.File, deadline time.Time) bool {
+// removeStaleTemp removes a lock file that never got its name: its child
+// was killed between the two, a minute or more ago.
+func removeStaleTemp(p string) {
+	if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > time.Minute {
+		_ = os.Remove(p)
+	}
+}
+
+// lockBefore takes a shared lock on f, giving up at deadline or when ctx
+// ends; after a second it says whom it waits for.
+func lockBefore(ctx context.Context, f *os.File, deadline time.Time, g *Global) bool {
 	got := make(chan bool, 1)
 	go func() { got <- unix.Flock(int(f.Fd()), unix.LOCK_SH) == nil }()
-	select {
-	case ok := <-got:
-		return ok
-	case <-time.After(time.Until(deadline)):
-		return false
+	notice := time.NewTimer(time.Second)
+	defer notice.Stop()
+	for {
+		select {
+		case ok := <-got:
+			return ok
+		case <-notice.C:
+			pid, _ := os.ReadFile(f.Name())
+			id := filepath.Base(f.Name())
+			g.warnf("waiting for den (pid %s) to finish removing or recording container %s", pid, id[:min(12, len(id))])
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Until(deadline)):
+			return false
+		}
 	}
 }
 

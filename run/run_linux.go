@@ -65,7 +65,7 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("den run: no spec (%v)", err)
 	}
 	if a.Spec.Name != "" {
-		c.g.awaitExiting() // the name may be an ended --rm container's
+		c.g.awaitExiting(c.ctx) // the name may be an ended --rm container's
 	}
 	st, err := c.open()
 	if err != nil {
@@ -128,7 +128,7 @@ func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *recor
 	c.g.debugf("container exited with %d", code)
 	defer c.g.debugf("cleaned up")
 	if err == nil && !sp.Detach {
-		c.reportExit(ctr.ID, code)
+		c.reportExit(ctr.ID, code, sp.PreserveFDs)
 	}
 	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
 		c.recordRemovedExit(ctr.ID, code)
@@ -157,6 +157,11 @@ func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *recor
 func (c *child) startAndRestart(st *overlay.Store, ctr *overlay.Container, rec *records.Record, cfg v1.Config, sp *spec.Spec) (int, error) {
 	dir, _ := st.Dir(ctr.ID)
 	records.ClearStopped(dir)
+	if rec.InitPid != 0 || rec.ExitFile != "" {
+		// An earlier start's init that ran alone: this start notes its own.
+		rec.InitPid, rec.InitStart, rec.ExitFile = 0, 0, ""
+		_ = st.SetMetadata(ctr.ID, rec.Encode())
+	}
 	backoff := 100 * time.Millisecond
 	for retries := 0; ; retries++ {
 		t0 := time.Now()

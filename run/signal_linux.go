@@ -83,10 +83,11 @@ func (c *child) stop(args json.RawMessage) (any, error) {
 				return fmt.Errorf("%s: still running 10s after SIGKILL", n)
 			}
 		}
-		if r.Alone() {
+		if now, err := c.store.FindContainer(ctr.ID); err == nil && r.Alone() {
 			// No den of its own records the end: this one does, and ends
-			// its pasta if the init was killed before it could.
-			c.settle(c.store, ctr)
+			// its pasta if the init was killed before it could (read
+			// again: another den may have started it meanwhile).
+			c.settle(c.store, now)
 		}
 		return nil
 	})

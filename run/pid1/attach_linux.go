@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -11,8 +12,8 @@ import (
 )
 
 // commandPid is the container's command, which an attached den's
-// signals reach.
-var commandPid int
+// signals reach; a restart policy changes it.
+var commandPid atomic.Int32
 
 // attachedConns are the dens attached to the container; each hears the
 // container's exit status.
@@ -60,7 +61,7 @@ func attachOne(conn *ctl.Conn, m ctl.Msg, files []*os.File) error {
 	if err := conn.Send(ctl.Attached, ctl.AttachedBody{Tty: attachable.tty}, input...); err != nil {
 		return nil
 	}
-	relaySignals(conn, commandPid) // until den detaches
+	relaySignals(conn, func() int { return int(commandPid.Load()) }) // until den detaches
 	return nil
 }
 

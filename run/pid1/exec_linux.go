@@ -80,7 +80,7 @@ func execOne(conn *ctl.Conn, c *Config, m ctl.Msg, files []*os.File) error {
 	if err := conn.Send(ctl.Started, ctl.StatusBody{Pid: pid}); err != nil || e.Detach {
 		return nil
 	}
-	go relaySignals(conn, pid)
+	go relaySignals(conn, func() int { return pid })
 	return conn.Send(ctl.Exit, ctl.StatusBody{Code: <-exit})
 }
 
@@ -174,7 +174,7 @@ func startRestricted(pc *Config, e *ctl.ExecBody, stdio []*os.File) (int, chan i
 }
 
 // relaySignals passes den's signals to the exec'd process.
-func relaySignals(conn *ctl.Conn, pid int) {
+func relaySignals(conn *ctl.Conn, pid func() int) {
 	for {
 		m, files, err := conn.Recv()
 		ctl.CloseAll(files)
@@ -183,7 +183,7 @@ func relaySignals(conn *ctl.Conn, pid int) {
 		}
 		var s ctl.SignalBody
 		if m.Type == ctl.Signal && m.Decode(&s) == nil {
-			_ = unix.Kill(pid, syscall.Signal(s.Signal))
+			_ = unix.Kill(pid(), syscall.Signal(s.Signal))
 		}
 	}
 }

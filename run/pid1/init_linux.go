@@ -47,9 +47,9 @@ func Main() int {
 	stamp("command started")
 	go serveExec(os.NewFile(ctl.ListenFD, "ctl-listen"), &c)
 	_ = p.conn.Send(ctl.Started, nil)
-	commandPid = proc.Pid
+	commandPid.Store(int32(proc.Pid))
 	if c.Detached {
-		ctl.Shed()
+		go ctl.Shed() // off this thread, which the container's seccomp filter holds
 	} else {
 		shedLater() // a short command ends before it would pay off
 	}

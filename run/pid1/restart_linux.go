@@ -21,24 +21,44 @@ import (
 // during a back-off. It returns the last run's status.
 func restarts(cmd *command, code int, sigs, chld chan os.Signal) int {
 	backoff, started := 100*time.Millisecond, time.Now()
-	for retries := 0; cmd.c.Restart.Again(code, retries) && !stoppedByUser(); retries++ {
+	for retries := 0; cmd.c.Restart.Again(code, retries) && !offThread(stoppedByUser); retries++ {
 		if time.Since(started) > 10*time.Second {
 			backoff = 100 * time.Millisecond // it ran a while: a fresh failure
 		}
+		// As a new container would: nothing of the last run is left (its
+		// daemons, den exec sessions) to hold a port or the output.
+		offThread(killTheRest)
+		reapAll(0)
 		if !waitBackoff(backoff, sigs, chld) {
 			return code
 		}
 		backoff = min(2*backoff, time.Minute)
-		proc, err := cmd.spawn()
+		proc, err := cmd.spawn() // from this thread: the command gets its sandbox
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "den-init: restarting: %v\n", err)
 			return exitCodeFor(err)
 		}
-		commandPid, started = proc.Pid, time.Now()
-		noteRestart(retries+1, started)
+		started = time.Now()
+		commandPid.Store(int32(proc.Pid))
+		offThread(func() bool { noteRestart(retries+1, started); return true })
 		code = reap(proc.Pid, sigs, chld)
 	}
 	return code
+}
+
+// offThread runs f on another thread than the init's main one, which the
+// container's seccomp filter holds: a profile may refuse what f needs
+// (faccessat, openat, kill), which would end the init there.
+func offThread(f func() bool) bool {
+	ch := make(chan bool, 1)
+	go func() { ch <- f() }()
+	return <-ch
+}
+
+// killTheRest ends every process of the container but the init.
+func killTheRest() bool {
+	_ = unix.Kill(-1, unix.SIGKILL)
+	return true
 }
 
 // waitBackoff waits out a back-off, reaping what ends meanwhile; false if
@@ -51,9 +71,9 @@ func waitBackoff(d time.Duration, sigs, chld chan os.Signal) bool {
 	for {
 		select {
 		case <-timer.C:
-			return !stoppedByUser()
+			return !offThread(stoppedByUser)
 		case <-tick.C:
-			if stoppedByUser() {
+			if offThread(stoppedByUser) {
 				return false
 			}
 		case s := <-sigs:
