@@ -49,7 +49,7 @@ func Main() int {
 	_ = p.conn.Send(ctl.Started, nil)
 	commandPid.Store(int32(proc.Pid))
 	if c.Detached {
-		go ctl.Shed() // off this thread, which the container's seccomp filter holds
+		offThread(func() bool { ctl.Shed(); return true }) // this thread has the container's seccomp filter
 	} else {
 		shedLater() // a short command ends before it would pay off
 	}
