@@ -45,6 +45,8 @@ type child struct {
 	// container's exit (exiting_linux.go).
 	exiting     *os.File
 	exitingPath string
+	// preserved are den run --preserve-fds's descriptors (preservedFiles).
+	preserved []*os.File
 }
 
 // operation serves one request; its result goes back to den.

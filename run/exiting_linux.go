@@ -29,9 +29,8 @@ const exitingDir = "exiting"
 const waitForLocks = time.Minute
 
 // reportExit sends den the container's exit status before the cleanup;
-// false if it could not, and den then waits for Done as before. preserved
-// are den run --preserve-fds's descriptors, which this child holds too.
-func (c *child) reportExit(id string, code, preserved int) bool {
+// false if it could not, and den then waits for Done as before.
+func (c *child) reportExit(id string, code int) bool {
 	dir := filepath.Join(c.g.RunRoot, exitingDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false
@@ -58,17 +57,18 @@ func (c *child) reportExit(id string, code, preserved int) bool {
 		c.cleanedUp()
 		return false
 	}
-	c.releaseStdio(preserved)
+	c.releaseStdio()
 	return true
 }
 
 // releaseStdio lets go of den's stdin, stdout and stderr, which this child
 // shares: a caller that reads den's output to its end ($(den run ...), a
 // CI runner's pipe) has it once the container has ended, not after the
-// cleanup. With --debug, stderr stays for the cleanup's lines.
-func (c *child) releaseStdio(preserved int) {
-	for i := 0; i < preserved; i++ {
-		_ = unix.Close(ctl.ChildPreserveFD + i)
+// cleanup; den run --preserve-fds's descriptors go too. With --debug,
+// stderr stays for the cleanup's lines.
+func (c *child) releaseStdio() {
+	for _, f := range c.preserved {
+		f.Close()
 	}
 	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {

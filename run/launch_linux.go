@@ -156,10 +156,8 @@ func (c *child) initCommand(ic *pid1.Config, sp *spec.Spec, remote, ln, logDir *
 		// The init keeps the command's output in the log.
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	}
-	cmd.ExtraFiles = []*os.File{remote, ln, logDir} // ctl.FD, ctl.ListenFD, ctl.LogFD
-	for i := 0; i < sp.PreserveFDs; i++ {           // from ctl.InitPreserveFD on
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(ctl.ChildPreserveFD+i), "preserved"))
-	}
+	cmd.ExtraFiles = []*os.File{remote, ln, logDir}                              // ctl.FD, ctl.ListenFD, ctl.LogFD
+	cmd.ExtraFiles = append(cmd.ExtraFiles, c.preservedFiles(sp.PreserveFDs)...) // from ctl.InitPreserveFD on
 	ic.PreserveFDs = sp.PreserveFDs
 	ic.Log = sp.Log
 	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
@@ -209,4 +207,15 @@ func (c *child) abort(cmd *exec.Cmd, conn *ctl.Conn, id string, err error) (int,
 		return failed.code, failed
 	}
 	return 125, err
+}
+
+// preservedFiles are den run --preserve-fds's descriptors as this child
+// has them, made once: each *os.File closes its descriptor when collected,
+// so a second one for the same number (a restart's) would close it under
+// the first, or under whatever took the number next.
+func (c *child) preservedFiles(n int) []*os.File {
+	for i := len(c.preserved); i < n; i++ {
+		c.preserved = append(c.preserved, os.NewFile(uintptr(ctl.ChildPreserveFD+i), "preserved"))
+	}
+	return c.preserved[:n]
 }

@@ -128,7 +128,7 @@ func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *recor
 	c.g.debugf("container exited with %d", code)
 	defer c.g.debugf("cleaned up")
 	if err == nil && !sp.Detach {
-		c.reportExit(ctr.ID, code, sp.PreserveFDs)
+		c.reportExit(ctr.ID, code)
 	}
 	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
 		c.recordRemovedExit(ctr.ID, code)
