@@ -66,3 +66,30 @@ func TestPreserveFDs(t *testing.T) {
 	}
 	oneLineError(t, e.den("run", "--rm", "--preserve-fds", "9", ref, "true"), "--preserve-fds")
 }
+
+// --preserve-fds with a restart policy the init applies: every run gets
+// the descriptor (the init once closed it after the first, and the
+// restart failed).
+func TestPreserveFDsAcrossRestarts(t *testing.T) {
+	e, ref := pulled(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := e.command(t.Context(), "run", "-d", "--name", "pr", "--restart", "on-failure:2", "--network", "none",
+		"--preserve-fds", "1", ref, "sh", "-c", "echo run >&3 && exit 3")
+	cmd.ExtraFiles = []*os.File{w}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	w.Close()
+	t.Cleanup(func() { e.den("rm", "-f", "pr") })
+	if code := e.ok("wait", "pr").stdout; code != "3\n" {
+		t.Fatalf("den wait: %q, want 3 after three runs", code)
+	}
+	got, _ := io.ReadAll(r) // EOF: every holder of the pipe is gone
+	if string(got) != "run\nrun\nrun\n" {
+		t.Fatalf("through fd 3 across restarts: %q", got)
+	}
+}

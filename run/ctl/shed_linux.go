@@ -21,25 +21,31 @@ import (
 //
 // Only pages that are still the file's may be dropped: a writable
 // mapping's would come back as the file's bytes, not the process's, and
-// so would a read-only one's that the loader wrote before it protected
-// them (a PIE build's relocated .data.rel.ro: dropped, the process
-// crashed). A position-dependent build, den's, has none such; a PIE build
-// sheds its code only. Call it from a goroutine of its own, not from a
-// thread a seccomp filter was loaded on: it reads /proc and calls madvise.
+// so would a read-only one's that a loader wrote before it protected them
+// (relocations: a PIE build's .data.rel.ro, a dynamically linked build's
+// GOT, libc's own; dropped, the process crashed). So only den's own
+// mappings are touched, and its read-only data only when den is a static,
+// position-dependent binary, as make builds it; else its code alone. Call
+// it from a goroutine of its own, not from a thread a seccomp filter was
+// loaded on: it reads /proc and calls madvise.
 func Shed() {
 	debug.FreeOSMemory()
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		return
 	}
-	codeOnly := pie()
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return
+	}
+	codeOnly := !selfContained()
 	// The ranges are dropped together at the end: dropped while the
 	// parsing went on, the parser's own code faulted straight back in.
 	var drop [][2]uint64
 	for _, line := range bytes.Split(maps, []byte("\n")) {
-		// start-end perms offset dev inode path
+		// start-end perms offset dev inode path (which may hold spaces)
 		f := bytes.Fields(line)
-		if len(f) < 6 || string(f[4]) == "0" || f[1][1] == 'w' || codeOnly && f[1][2] != 'x' {
+		if len(f) < 6 || !bytes.HasSuffix(line, []byte(" "+exe)) || f[1][1] == 'w' || codeOnly && f[1][2] != 'x' {
 			continue
 		}
 		lo, hi, _ := bytes.Cut(f[0], []byte("-"))
@@ -54,22 +60,36 @@ func Shed() {
 	}
 }
 
-// pie says whether den was built position-independent (an ELF of type
-// ET_DYN), as some packagers build Go programs; unknown counts as yes.
-func pie() bool {
+// selfContained says whether den's binary is a static, position-dependent
+// ELF: of type ET_EXEC, with no PT_INTERP or PT_DYNAMIC, so that no loader
+// wrote into its read-only mappings. Anything else, or unknown, is no.
+func selfContained() bool {
 	f, err := os.Open("/proc/self/exe")
 	if err != nil {
-		return true
+		return false
 	}
 	defer f.Close()
-	var hdr [18]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil || !bytes.HasPrefix(hdr[:], []byte("\x7fELF")) {
-		return true
+	var h [64]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil || !bytes.HasPrefix(h[:], []byte("\x7fELF")) || h[4] != 2 {
+		return false // not an ELF64
 	}
-	typ := binary.LittleEndian.Uint16(hdr[16:]) // e_type, in the order EI_DATA gives
-	if hdr[5] == 2 {
-		typ = binary.BigEndian.Uint16(hdr[16:])
+	var bo binary.ByteOrder = binary.LittleEndian // as EI_DATA says
+	if h[5] == 2 {
+		bo = binary.BigEndian
 	}
-	const etExec = 2
-	return typ != etExec
+	const etExec, ptDynamic, ptInterp = 2, 2, 3
+	phoff, size, n := int64(bo.Uint64(h[32:])), int(bo.Uint16(h[54:])), int(bo.Uint16(h[56:]))
+	if bo.Uint16(h[16:]) != etExec || size < 4 || n == 0 || n > 256 {
+		return false
+	}
+	ph := make([]byte, size*n)
+	if _, err := f.ReadAt(ph, phoff); err != nil {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if t := bo.Uint32(ph[i*size:]); t == ptDynamic || t == ptInterp {
+			return false
+		}
+	}
+	return true
 }

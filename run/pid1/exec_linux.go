@@ -183,7 +183,9 @@ func relaySignals(conn *ctl.Conn, pid func() int) {
 		}
 		var s ctl.SignalBody
 		if m.Type == ctl.Signal && m.Decode(&s) == nil {
-			_ = unix.Kill(pid(), syscall.Signal(s.Signal))
+			if p := pid(); p > 0 { // kill(0) would signal the init's own group
+				_ = unix.Kill(p, syscall.Signal(s.Signal))
+			}
 		}
 	}
 }

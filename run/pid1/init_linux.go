@@ -45,9 +45,9 @@ func Main() int {
 		return p.fail(code, err)
 	}
 	stamp("command started")
+	commandPid.Store(int32(proc.Pid)) // before den attach can relay to it
 	go serveExec(os.NewFile(ctl.ListenFD, "ctl-listen"), &c)
 	_ = p.conn.Send(ctl.Started, nil)
-	commandPid.Store(int32(proc.Pid))
 	if c.Detached {
 		offThread(func() bool { ctl.Shed(); return true }) // this thread has the container's seccomp filter
 	} else {
@@ -255,9 +255,10 @@ func envPath(env []string) string {
 var (
 	errNotFound = errors.New("executable file not found in $PATH")
 	errNoExec   = errors.New("permission denied")
-	// errBadWorkdir: den exec's -w cannot be entered; docker exec exits
-	// 126 for it, as for any process its runtime could not start.
-	errBadWorkdir = errors.New("den exec -w")
+	// errBadWorkdir: den exec's working directory cannot be entered;
+	// docker exec exits 126 for it, as for any process its runtime could
+	// not start.
+	errBadWorkdir = errors.New("exec")
 )
 
 // lookPath finds the command in the container's PATH (not den's).
@@ -304,10 +305,11 @@ func checkExec(p string) error {
 // when it exists but cannot be executed.
 func exitCodeFor(err error) int {
 	switch {
+	case errors.Is(err, errBadWorkdir): // before ENOENT, which it may wrap
+		return 126
 	case errors.Is(err, errNotFound), errors.Is(err, os.ErrNotExist):
 		return 127
-	case errors.Is(err, errNoExec), errors.Is(err, os.ErrPermission), errors.Is(err, unix.EISDIR), errors.Is(err, unix.ENOEXEC),
-		errors.Is(err, errBadWorkdir):
+	case errors.Is(err, errNoExec), errors.Is(err, os.ErrPermission), errors.Is(err, unix.EISDIR), errors.Is(err, unix.ENOEXEC):
 		return 126
 	}
 	return 125

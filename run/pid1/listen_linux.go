@@ -43,11 +43,21 @@ func withPreserved(c *Config, path string, stdio []*os.File) (string, []string, 
 	if c.PreserveFDs == 0 {
 		return path, c.Args, c.Env, stdio
 	}
-	files := append([]*os.File{}, stdio...)
-	for i := 0; i < c.PreserveFDs; i++ {
-		files = append(files, os.NewFile(uintptr(ctl.InitPreserveFD+i), "preserved"))
-	}
+	files := append(append([]*os.File{}, stdio...), preservedFiles(c.PreserveFDs)...)
 	env := append(MergeEnv(c.Env, []string{"LISTEN_FDS=" + strconv.Itoa(c.PreserveFDs)}), ctl.EnvRole+"="+roleListen)
 	argv := append([]string{"den-listen", path}, c.Args...)
 	return "/proc/self/exe", argv, env, files
+}
+
+// preserved are the init's --preserve-fds descriptors, each wrapped once
+// for its whole life: an *os.File closes its descriptor when collected,
+// so one made per start (a restart's) closed it under the next, or handed
+// the command whatever took the number after.
+var preserved []*os.File
+
+func preservedFiles(n int) []*os.File {
+	for i := len(preserved); i < n; i++ {
+		preserved = append(preserved, os.NewFile(uintptr(ctl.InitPreserveFD+i), "preserved"))
+	}
+	return preserved[:n]
 }

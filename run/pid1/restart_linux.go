@@ -22,6 +22,7 @@ import (
 func restarts(cmd *command, code int, sigs, chld chan os.Signal) int {
 	backoff, started := 100*time.Millisecond, time.Now()
 	for retries := 0; cmd.c.Restart.Again(code, retries) && !offThread(stoppedByUser); retries++ {
+		commandPid.Store(0) // no command to relay an attached den's signals to
 		if time.Since(started) > 10*time.Second {
 			backoff = 100 * time.Millisecond // it ran a while: a fresh failure
 		}
