@@ -97,23 +97,13 @@ func (c *Conn) Send(t Type, body any, files ...*os.File) error {
 // Recv returns the next message and the descriptors sent with it;
 // io.EOF once the peer closed its end (or exited).
 func (c *Conn) Recv() (Msg, []*os.File, error) {
-	// A packet's size, peeked, sizes the buffer: most messages are small.
-	var size int
-	var err error
-	for {
-		size, _, err = unix.Recvfrom(int(c.f.Fd()), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	buf := make([]byte, max(size, 1))
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	var n, oobn int
-	for err == nil {
-		n, oobn, _, _, err = unix.Recvmsg(int(c.f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err != unix.EINTR {
-			break
-		}
+	buf, oob, err := c.read()
+	if errors.Is(err, unix.ECONNRESET) {
+		// The peer closed with messages of ours unread, and the kernel
+		// says so before it hands over what the peer sent last; said once,
+		// it is cleared (an init's Failed after den's unread NetworkReady
+		// was lost so: den run -d exited 127 with nothing said).
+		buf, oob, err = c.read()
 	}
 	if err != nil {
 		if errors.Is(err, unix.ECONNRESET) {
@@ -121,10 +111,11 @@ func (c *Conn) Recv() (Msg, []*os.File, error) {
 		}
 		return Msg{}, nil, fmt.Errorf("reading the control socket: %w", err)
 	}
-	files, err := rights(oob[:oobn])
+	files, err := rights(oob)
 	if err != nil {
 		return Msg{}, nil, err
 	}
+	n := len(buf)
 	if n == 0 {
 		CloseAll(files)
 		return Msg{}, nil, io.EOF
@@ -261,4 +252,32 @@ func Accept(ln *os.File) (*Conn, error) {
 		}
 		return NewConn(os.NewFile(uintptr(fd), "ctl")), nil
 	}
+}
+
+// read takes the next packet, sized by a peek first (most are small),
+// and its control data.
+func (c *Conn) read() (buf, oob []byte, err error) {
+	var size int
+	for {
+		size, _, err = unix.Recvfrom(int(c.f.Fd()), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	buf = make([]byte, max(size, 1))
+	oob = make([]byte, unix.CmsgSpace(4*4))
+	var n, oobn int
+	for {
+		n, oobn, _, _, err = unix.Recvmsg(int(c.f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, err // n is -1 then
+	}
+	return buf[:n], oob[:oobn], nil
 }

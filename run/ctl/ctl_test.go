@@ -3,6 +3,7 @@ package ctl
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -156,5 +157,61 @@ func TestCloseInheritedStopsDescriptorsAtExec(t *testing.T) {
 	}
 	if got := strings.Fields(string(out)); len(got) > 4 {
 		t.Fatalf("a child of den holds %v", got)
+	}
+}
+
+// A peer that closes with our messages unread makes the kernel report
+// ECONNRESET before what the peer sent last: Recv still returns that.
+func TestRecvAfterPeerClosedWithUnread(t *testing.T) {
+	a, bf, err := Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := NewConn(bf)
+	if err := a.Send(NetworkReady, nil); err != nil { // b never reads it
+		t.Fatal(err)
+	}
+	if err := b.Send(Failed, StatusBody{Code: 127, Msg: "nosuchcommand"}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	var st StatusBody
+	// Once peeked (den blocked in Recv when the init ended), once not.
+	if _, err := a.Expect(Failed, &st); err != nil || st.Code != 127 || st.Msg != "nosuchcommand" {
+		t.Fatalf("got %+v, %v", st, err)
+	}
+	if _, _, err := a.Recv(); err != io.EOF {
+		t.Fatalf("after the last message: %v, want EOF", err)
+	}
+}
+
+// The same when den is already waiting in Recv as the peer sends its
+// last message and closes: the read after the peek meets ECONNRESET.
+func TestRecvWaitingWhenPeerClosesWithUnread(t *testing.T) {
+	for i := 0; i < 200; i++ {
+		a, bf, err := Pair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := NewConn(bf)
+		if err := a.Send(NetworkReady, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan error, 1)
+		go func() {
+			var st StatusBody
+			_, err := a.Expect(Failed, &st)
+			if err == nil && st.Code != 127 {
+				err = fmt.Errorf("code %d", st.Code)
+			}
+			got <- err
+		}()
+		_ = b.Send(Failed, StatusBody{Code: 127, Msg: "nosuchcommand"})
+		b.Close()
+		if err := <-got; err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		a.Close()
 	}
 }
