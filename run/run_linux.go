@@ -162,7 +162,7 @@ func (c *child) startAndRestart(st *overlay.Store, ctr *overlay.Container, rec *
 		rec.InitPid, rec.InitStart, rec.ExitFile = 0, 0, ""
 		_ = st.SetMetadata(ctr.ID, rec.Encode())
 	}
-	backoff := 100 * time.Millisecond
+	var wait time.Duration
 	for retries := 0; ; retries++ {
 		t0 := time.Now()
 		code, err := c.start(st, ctr.ID, cfg, rec.Args, sp, rec)
@@ -170,17 +170,14 @@ func (c *child) startAndRestart(st *overlay.Store, ctr *overlay.Container, rec *
 			return code, err
 		}
 		_ = st.Unmount(ctr.ID) // each start mounts again
-		if time.Since(t0) > 10*time.Second {
-			backoff = 100 * time.Millisecond // it ran a while: a fresh failure
-		}
+		wait = sp.Restart.Backoff(wait, time.Since(t0))
 		// The back-off ends early for den stop, which marks the container.
-		for t := time.Now(); time.Since(t) < backoff && !records.Stopped(dir) && c.ctx.Err() == nil; {
+		for t := time.Now(); time.Since(t) < wait && !records.Stopped(dir) && c.ctx.Err() == nil; {
 			time.Sleep(50 * time.Millisecond)
 		}
 		if records.Stopped(dir) || c.ctx.Err() != nil {
 			return code, nil
 		}
-		backoff = min(2*backoff, time.Minute)
 		rec.RestartCount, rec.StartedAt = retries+1, time.Now()
 		_ = st.SetMetadata(ctr.ID, rec.Encode())
 	}

@@ -6,6 +6,7 @@ package pid1
 
 import (
 	"os"
+	"time"
 
 	"github.com/denproject/den/run/ctl"
 )
@@ -133,4 +134,15 @@ func (r Restart) Again(code, retries int) bool {
 		return code != 0 && (r.MaxRetries == 0 || retries < r.MaxRetries)
 	}
 	return false
+}
+
+// Backoff is the wait before a restart, docker's: 100 ms, doubling up to a
+// minute, and 100 ms again once a run lasted 10 s (a fresh failure). last
+// is the previous wait (0 before the first), ran how long the last run
+// took. The init that runs alone and the den that stays both use it.
+func (Restart) Backoff(last, ran time.Duration) time.Duration {
+	if last == 0 || ran > 10*time.Second {
+		return 100 * time.Millisecond
+	}
+	return min(2*last, time.Minute)
 }

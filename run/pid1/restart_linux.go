@@ -1,7 +1,6 @@
 package pid1
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"syscall"
@@ -14,26 +13,23 @@ import (
 
 // restarts applies the restart policy of a container whose init runs
 // alone: the command starts again in the same container (its mounts,
-// network and stdio stay), after a back-off that doubles from 100 ms to a
-// minute and starts over once a run lasted 10 s, as docker's does. den
+// network and stdio stay), after Restart.Backoff. den
 // stop and den kill mark the container stopped (ctl.StoppedFile) before
 // they signal; a signal that ends a container comes to the init itself
 // during a back-off. It returns the last run's status.
 func restarts(cmd *command, code int, sigs, chld chan os.Signal) int {
-	backoff, started := 100*time.Millisecond, time.Now()
+	var wait time.Duration
+	started := time.Now()
 	for retries := 0; cmd.c.Restart.Again(code, retries) && !offThread(stoppedByUser); retries++ {
 		commandPid.Store(0) // no command to relay an attached den's signals to
-		if time.Since(started) > 10*time.Second {
-			backoff = 100 * time.Millisecond // it ran a while: a fresh failure
-		}
 		// As a new container would: nothing of the last run is left (its
 		// daemons, den exec sessions) to hold a port or the output.
 		offThread(killTheRest)
 		reapAll(0)
-		if !waitBackoff(backoff, sigs, chld) {
+		wait = cmd.c.Restart.Backoff(wait, time.Since(started))
+		if !waitBackoff(wait, sigs, chld) {
 			return code
 		}
-		backoff = min(2*backoff, time.Minute)
 		proc, err := cmd.spawn() // from this thread: the command gets its sandbox
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "den-init: restarting: %v\n", err)
@@ -95,12 +91,5 @@ func stoppedByUser() bool {
 // noteRestart leaves the restart count beside the exit file, for den ps
 // and den inspect.
 func noteRestart(count int, at time.Time) {
-	b, _ := json.Marshal(ctl.RestartStatus{Count: count, StartedAt: at.UTC()})
-	fd, err := unix.Openat(ctl.LogFD, ctl.RestartFile+".tmp", unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return
-	}
-	_, _ = unix.Write(fd, b)
-	unix.Close(fd)
-	_ = unix.Renameat(ctl.LogFD, ctl.RestartFile+".tmp", ctl.LogFD, ctl.RestartFile)
+	writeBeside(ctl.RestartFile, ctl.RestartStatus{Count: count, StartedAt: at.UTC()})
 }

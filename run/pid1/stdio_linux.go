@@ -148,12 +148,18 @@ func waitAtMost(done <-chan struct{}) {
 // writeExit leaves the command's status beside the log, for the den that
 // looks next: with den run -d no den may be waiting for this init.
 func writeExit(code int) {
-	b, _ := json.Marshal(ctl.ExitStatus{Code: code, FinishedAt: time.Now().UTC()})
-	fd, err := unix.Openat(ctl.LogFD, ctl.ExitFile+".tmp", unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	writeBeside(ctl.ExitFile, ctl.ExitStatus{Code: code, FinishedAt: time.Now().UTC()})
+}
+
+// writeBeside writes v as JSON to name in the container's directory
+// (ctl.LogFD), whole or not at all: a den may read it at any moment.
+func writeBeside(name string, v any) {
+	b, _ := json.Marshal(v)
+	fd, err := unix.Openat(ctl.LogFD, name+".tmp", unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return
 	}
 	_, _ = unix.Write(fd, b)
 	unix.Close(fd)
-	_ = unix.Renameat(ctl.LogFD, ctl.ExitFile+".tmp", ctl.LogFD, ctl.ExitFile)
+	_ = unix.Renameat(ctl.LogFD, name+".tmp", ctl.LogFD, name)
 }
