@@ -195,16 +195,8 @@ func TestPastaGoesWithTheInit(t *testing.T) {
 	if helpers() != before+1 {
 		t.Fatalf("pasta is not running for the container (%d, before %d)", helpers(), before)
 	}
-	waitHelpers := func(want int, how string) {
-		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); helpers() != want; time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d network programs, want %d (%s)", helpers(), want, how)
-			}
-		}
-	}
 	e.ok("stop", "-t", "1", "pa")
-	waitHelpers(before, "after den stop")
+	waitHelpers(t, before, "after den stop")
 	if _, err := http.Get(url); err == nil {
 		t.Fatal("the port still answers after den stop")
 	}
@@ -221,7 +213,7 @@ func TestPastaGoesWithTheInit(t *testing.T) {
 	if ps := e.ok("ps", "-a").stdout; !strings.Contains(ps, "Exited (137)") {
 		t.Fatalf("ps -a after the init was killed:\n%s", ps)
 	}
-	waitHelpers(before, "after the init was killed and den looked")
+	waitHelpers(t, before, "after the init was killed and den looked")
 	// den rm -f of several at once, which removes their directories whole.
 	names := []string{"pa"}
 	e.ok("start", "pa")
@@ -229,9 +221,9 @@ func TestPastaGoesWithTheInit(t *testing.T) {
 		e.ok("run", "-d", "--name", n, "--network", "pasta", ref, "sleep", "300")
 		names = append(names, n)
 	}
-	waitHelpers(before+3, "three running")
+	waitHelpers(t, before+3, "three running")
 	e.ok(append([]string{"rm", "-f"}, names...)...)
-	waitHelpers(before, "after den rm -f")
+	waitHelpers(t, before, "after den rm -f")
 }
 
 // A restart policy is applied by the init itself: no den stays beside

@@ -255,12 +255,17 @@ func pidOf(p string) int {
 
 func waitNoHelpers(t *testing.T, how string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for helpers() != 0 {
+	waitHelpers(t, 0, "a network program outlived den: "+how)
+}
+
+// waitHelpers waits up to 5 s for this user's network programs to number
+// want.
+func waitHelpers(t *testing.T, want int, how string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); helpers() != want; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("a network program outlived den (%s)", how)
+			t.Fatalf("%d network programs, want %d (%s)", helpers(), want, how)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
