@@ -3,7 +3,10 @@ package records
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
+
+	"github.com/denproject/den/run/ctl"
 )
 
 func TestDecodeCorrectsARunningStateWhoseDenIsGone(t *testing.T) {
@@ -42,5 +45,32 @@ func TestInitOfChecksTheParent(t *testing.T) {
 	}
 	if _, err := InitOf(t.TempDir(), os.Getpid()); err == nil {
 		t.Fatal("InitOf without a pid file succeeded")
+	}
+}
+
+// The files an init that ran alone leaves beside the log are read as the
+// record's truth; torn or foreign ones are not, and a killed init is 137.
+func TestDecodeReadsTheInitsFilesAndNotGarbage(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	r := Record{Image: "busybox", State: Running, InitPid: cmd.Process.Pid, InitStart: 1,
+		ExitFile: filepath.Join(dir, ctl.ExitFile)}
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(ctl.ExitFile, `{"code":`)
+	write(ctl.RestartFile, "\x00garbage")
+	if got := Decode(r.Encode()); got.ExitCode != KilledCode || got.RestartCount != 0 {
+		t.Fatalf("garbage files: %+v", got)
+	}
+	write(ctl.ExitFile, `{"code":3,"finishedAt":"2026-01-02T03:04:05Z"}`)
+	write(ctl.RestartFile, `{"count":2,"startedAt":"2026-01-02T03:04:00Z"}`)
+	if got := Decode(r.Encode()); got.State != Exited || got.ExitCode != 3 || got.RestartCount != 2 || got.StartedAt.Second() != 0 {
+		t.Fatalf("the init's files: %+v", got)
 	}
 }
