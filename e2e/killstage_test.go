@@ -20,6 +20,7 @@ func TestKillAtEachStage(t *testing.T) {
 		"rootfs ready", "network ready", "command started"}
 	for _, stage := range stages {
 		t.Run(strings.ReplaceAll(stage, " ", "-"), func(t *testing.T) {
+			initsBefore, helpersBefore := inits(), helpers()
 			cmd := e.command(t.Context(), "--debug", "run", "--rm", "--name", "victim", ref, "sleep", "4242")
 			errPipe, _ := cmd.StderrPipe()
 			if err := cmd.Start(); err != nil {
@@ -45,6 +46,13 @@ func TestKillAtEachStage(t *testing.T) {
 			for deadline := time.Now().Add(5 * time.Second); processRunning("sleep", "4242"); time.Sleep(50 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatal("the container's command outlived den killed with SIGKILL")
+				}
+			}
+			// den run starts the init before the container exists, and
+			// the network beside the mount: neither may outlive den.
+			for deadline := time.Now().Add(5 * time.Second); inits() > initsBefore || helpers() > helpersBefore; time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("killed at %q: %d container inits (before %d), %d network programs (before %d)", stage, inits(), initsBefore, helpers(), helpersBefore)
 				}
 			}
 			if out := e.ok("ps", "-a", "-q").stdout; out != "" {
@@ -92,6 +100,20 @@ func TestKillDetachedChildAnyTime(t *testing.T) {
 	}
 }
 
+// inits counts the live container inits ("exe" until the init names
+// itself den-init).
+func inits() int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		pid, _ := strconv.Atoi(filepath.Base(p))
+		if c := comm(pid); (c == "den-init" || c == "exe") && processAlive(pid) {
+			n++
+		}
+	}
+	return n
+}
+
 // childOf is the den child of the den pid (not newuidmap or newgidmap,
 // which den also starts), or 0.
 func childOf(pid int) int {
@@ -103,4 +125,38 @@ func childOf(pid int) int {
 		}
 	}
 	return 0
+}
+
+// den run starts the container's init before it creates the container
+// (forkinit_linux.go): a run that fails before the container exists (a
+// name in use, an absent image, a bad volume, a dead end in create) takes
+// its init and network down with it, and says why in one line.
+func TestEarlyInitGoesWhenRunFails(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "-d", "--name", "taken", ref, "sleep", "4243")
+	defer e.den("rm", "-f", "taken")
+	initsBefore, helpersBefore := inits(), helpers()
+	for _, c := range []struct {
+		args  []string
+		words []string
+	}{
+		{[]string{"run", "--rm", "--name", "taken", ref, "true"}, []string{"taken", "already in use"}},
+		{[]string{"run", "--rm", "--pull=never", "absent/image", "true"}, []string{"absent/image", "--pull=never"}},
+		{[]string{"run", "--rm", "-v", "/nonexistent-den-test:/data", ref, "true"}, []string{"/nonexistent-den-test", "does not exist"}},
+		{[]string{"run", "--rm", "-p", "8:8:8", ref, "true"}, []string{"8:8:8"}},
+	} {
+		r := e.den(c.args...)
+		if r.code != 125 {
+			t.Errorf("den %v: %s, want exit 125", c.args, r)
+		}
+		oneLineError(t, r, c.words...)
+		for deadline := time.Now().Add(5 * time.Second); inits() > initsBefore || helpers() > helpersBefore; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after den %v failed: %d container inits (before %d), %d network programs (before %d)", c.args, inits(), initsBefore, helpers(), helpersBefore)
+			}
+		}
+	}
+	if out := e.ok("ps", "-a", "--format", "{{.Names}}").stdout; strings.TrimSpace(out) != "taken" {
+		t.Fatalf("den ps -a after the failed runs: %q, want only taken", out)
+	}
 }

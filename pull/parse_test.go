@@ -108,6 +108,16 @@ func TestParseRefRefusesBadReferencesInOneLine(t *testing.T) {
 		if msg := err.Error(); !strings.HasPrefix(msg, "invalid reference") || strings.Contains(msg, "\n") {
 			t.Errorf("ParseRef(%q): %q, want one line starting 'invalid reference'", in, msg)
 		}
+		// den run checks the name before it starts (CheckRef), without
+		// registries.conf, whose aliases may name "alpine" in ParseRef's.
+		if cerr := CheckRef(in); cerr == nil || !strings.HasPrefix(cerr.Error(), "invalid reference") || strings.Contains(cerr.Error(), "\n") {
+			t.Errorf("CheckRef(%q) = %v, want one line starting 'invalid reference'", in, cerr)
+		}
+	}
+	for _, in := range []string{"alpine", "ghcr.io/o/r:1.2", "localhost:5000/a/b/c:t", "alpine@sha256:" + strings.Repeat("e", 64)} {
+		if err := CheckRef(in); err != nil {
+			t.Errorf("CheckRef(%q): %v", in, err)
+		}
 	}
 }
 

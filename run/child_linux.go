@@ -47,6 +47,10 @@ type child struct {
 	exitingPath string
 	// preserved are den run --preserve-fds's descriptors (preservedFiles).
 	preserved []*os.File
+	// early is den run's init, started before the container is created
+	// (forkinit_linux.go), until a start takes it.
+	early    *forked
+	earlyNet *earlyNet
 }
 
 // operation serves one request; its result goes back to den.

@@ -5,8 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -21,73 +19,42 @@ import (
 // socket, which den exec dials.
 const socketName = "ctl.sock"
 
-// launch starts the container's init in new pid, mount, uts and ipc
-// namespaces (and net, unless --network host; with container:NAME in that
-// container's, joined), configures it over its
-// control socket and waits for it, relaying the pty and signals.
+// launch starts the container's init (or takes the one den run started
+// early, forkinit_linux.go), configures it over its control socket and
+// waits for it, relaying the pty and signals.
 func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id string, joined *os.File) (int, error) {
-	conn, remote, err := ctl.Pair()
+	f := c.takeInit(sp, ic, joined)
+	handed := false // to the command, or to itself (alone)
+	defer func() { f.end(!handed) }()
+	files, err := c.initFiles(st, id, ic.Rootfs, f.early)
+	defer func() { ctl.CloseAll(files) }()
 	if err != nil {
 		return 125, err
 	}
-	defer conn.Close()
-	dir, err := st.RunDir(id)
-	if err != nil {
+	if err := f.wait(); err != nil {
 		return 125, err
 	}
-	ln, err := ctl.Listen(filepath.Join(dir, socketName))
-	if err != nil {
-		return 125, err
-	}
-	defer ln.Close()
-	logDir, err := containerDir(st, id)
-	if err != nil {
-		return 125, err
-	}
-	defer logDir.Close()
-	cmd := c.initCommand(ic, sp, remote, ln, logDir)
-	alone := leavesAlone(sp)
-	if alone {
-		// The init outlives this den: no parent-death signal. It ends
-		// itself if den goes before the command starts (its control
-		// socket closes).
-		cmd.SysProcAttr.Pdeathsig = 0
-		exitW, err := c.tieNetwork(sp)
-		if err != nil {
-			return 125, err
-		}
-		if exitW != nil {
-			defer exitW.Close()
-			cmd.ExtraFiles = append(cmd.ExtraFiles, exitW) // held by the init for its life
-		}
-	}
-	// The parent-death signal follows the forking thread, not den: keep
-	// that thread ours until the init is reaped (golang/go#27505).
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := enterNetwork(joined); err != nil {
-		return 125, err
-	}
-	err = cmd.Start()
-	remote.Close()
-	ln.Close()
-	logDir.Close()
 	c.g.debugf("init started")
-	if err != nil {
-		return 125, fmt.Errorf("starting the container init: %w", err)
-	}
+	cmd, conn := f.cmd, f.conn
 	c.mu.Lock()
 	c.toInit = conn
 	c.mu.Unlock()
+	dir, _ := st.RunDir(id)
 	// For den stop and den kill, from other shells.
 	_ = records.WriteInitPid(dir, cmd.Process.Pid)
+	alone := leavesAlone(sp)
 	if alone {
 		c.noteInit(st, id, cmd.Process.Pid)
 	}
-	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid)
+	ic.PreserveFDs = sp.PreserveFDs
+	ic.Log = sp.Log
+	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid, files)
+	ctl.CloseAll(files)
+	files = nil
 	if network != nil {
 		defer network.Stop()
 	}
+	handed = true // abort and Wait reap it from here on
 	if err != nil {
 		return c.abort(cmd, conn, id, err)
 	}
@@ -115,6 +82,36 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	return ctl.WaitCode(werr, 125), nil
 }
 
+// initFiles are what the config brings the init: its listening socket,
+// bound in the container's run directory, which den exec dials; the
+// container's directory, for its log; and for an init started before the
+// mount, the root filesystem.
+func (c *child) initFiles(st *overlay.Store, id, rootfs string, early bool) ([]*os.File, error) {
+	dir, err := st.RunDir(id)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := ctl.Listen(filepath.Join(dir, socketName))
+	if err != nil {
+		return nil, err
+	}
+	logDir, err := containerDir(st, id)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	files := []*os.File{ln, logDir}
+	if early {
+		tree, err := rootfsTree(rootfs)
+		if err != nil {
+			ctl.CloseAll(files)
+			return nil, err
+		}
+		files = append(files, tree)
+	}
+	return files, nil
+}
+
 // relayInit passes the init's messages on to den until the command runs
 // (Started) or the init gives up (Failed, or its end).
 func (c *child) relayInit(conn *ctl.Conn, id string) (started bool, failed *codedError) {
@@ -138,37 +135,6 @@ func (c *child) relayInit(conn *ctl.Conn, id string) (started bool, failed *code
 		}
 		ctl.CloseAll(files)
 	}
-}
-
-// initCommand is the init's process: den again, in new namespaces, with
-// its descriptors in ctl's order.
-func (c *child) initCommand(ic *pid1.Config, sp *spec.Spec, remote, ln, logDir *os.File) *exec.Cmd {
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{"den-init"}
-	// One P: the init mostly waits, and each P costs it a mark worker's
-	// stack and caches (same start-up time, measured; 0.15 MB less).
-	cmd.Env = []string{ctl.EnvRole + "=init", "GOMAXPROCS=1"}
-	if c.g.Debug {
-		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if sp.Detach {
-		// The init keeps the command's output in the log.
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
-	}
-	cmd.ExtraFiles = []*os.File{remote, ln, logDir}                              // ctl.FD, ctl.ListenFD, ctl.LogFD
-	cmd.ExtraFiles = append(cmd.ExtraFiles, c.preservedFiles(sp.PreserveFDs)...) // from ctl.InitPreserveFD on
-	ic.PreserveFDs = sp.PreserveFDs
-	ic.Log = sp.Log
-	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
-	if ic.NewNet {
-		flags |= syscall.CLONE_NEWNET
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
-	if ic.KeepID {
-		keepIDAttr(cmd.SysProcAttr) // keepid_linux.go: a nested user namespace
-	}
-	return cmd
 }
 
 // containerDir opens the container's directory for the init, which keeps

@@ -64,6 +64,8 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 	if err != nil || a.Spec == nil {
 		return nil, fmt.Errorf("den run: no spec (%v)", err)
 	}
+	c.earlyInit(a.Spec)
+	defer c.dropEarly()
 	if a.Spec.Name != "" {
 		c.g.awaitExiting(c.ctx) // the name may be an ended --rm container's
 	}

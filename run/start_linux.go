@@ -32,6 +32,8 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 		withAll.Network.Ports = sp.Network.PublishAll(cfg.ExposedPorts)
 		sp = &withAll
 	}
+	c.startNetworkEarly(sp, id)
+	defer c.dropNetwork()
 	rootfs, err := st.Mount(id)
 	c.g.debugf("rootfs mounted")
 	if err != nil {
@@ -101,10 +103,10 @@ func containerEnv(cfg v1.Config, sp *spec.Spec, hostname, home string) []string 
 // configure starts the network while the init sets the container up:
 // the init has its config at once, and NetworkReady once the network
 // (and the port forwarder) is up.
-func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id string, pid int) (*netns.Network, error) {
-	network, err := c.network(sp, id, pid)
+func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id string, pid int, files []*os.File) (*netns.Network, error) {
+	network, start, err := c.takeNetwork(sp, id, pid)
 	if err != nil {
-		return nil, err
+		return network, err
 	}
 	if network != nil {
 		ic.PortForwarder = network.ChildHalf()
@@ -118,12 +120,12 @@ func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id str
 		}
 		ic.Seccomp, ic.SeccompKey = nil, "" // the init loads the compiled filter
 	}
-	if err := conn.Send(ctl.Config, ic); err != nil {
+	if err := conn.Send(ctl.Config, ic, files...); err != nil {
 		return network, err
 	}
 	if network != nil {
 		c.g.debugf("network backend %s", network.Backend())
-		err := network.Start()
+		err := start()
 		if c.exitR != nil {
 			c.exitR.Close() // slirp4netns has it; the init holds the other end
 			c.exitR = nil

@@ -71,6 +71,9 @@ type Config struct {
 	// KeepID starts the init in a user namespace of its own (den's
 	// launch reads it; the init needs nothing more).
 	KeepID bool `json:"keepID,omitempty"`
+	// tree, from an init started before the mount, is the root filesystem
+	// as a detached mount, which the init attaches at Rootfs.
+	tree *os.File
 }
 
 // Rlimit is one --ulimit: a resource (RLIMIT_*) with its limits.

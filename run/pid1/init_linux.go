@@ -35,7 +35,11 @@ func Main() int {
 	}()
 	p := &initProc{conn: ctl.Inherited(), seen: map[ctl.Type]bool{}}
 	var c Config
-	if _, err := p.conn.Expect(ctl.Config, &c); err != nil {
+	files, err := p.conn.Expect(ctl.Config, &c)
+	if err == nil {
+		err = c.adopt(files)
+	}
+	if err != nil {
 		return p.fail(125, fmt.Errorf("reading the container config: %w", err))
 	}
 	defer endNetwork(&c) // when setup fails
@@ -64,6 +68,28 @@ func Main() int {
 	}
 	stamp("command exited")
 	return code
+}
+
+// adopt puts the descriptors that came with the config where the init
+// looks for them: the listening socket at ctl.ListenFD, the container's
+// directory at ctl.LogFD (both held by the control socket until now), and
+// the root filesystem, for an init started before it was mounted.
+func (c *Config) adopt(files []*os.File) error {
+	if len(files) < 2 {
+		ctl.CloseAll(files)
+		return fmt.Errorf("the config came with %d descriptors, not 2 or 3", len(files))
+	}
+	for i, fd := range []int{ctl.ListenFD, ctl.LogFD} {
+		if err := unix.Dup3(int(files[i].Fd()), fd, unix.O_CLOEXEC); err != nil {
+			ctl.CloseAll(files)
+			return err
+		}
+		files[i].Close()
+	}
+	if len(files) > 2 {
+		c.tree = files[2]
+	}
+	return nil
 }
 
 // endNetwork removes the namespace file pasta watches, so that pasta

@@ -25,6 +25,13 @@ func setupRootfs(c *Config) error {
 		return fmt.Errorf("making / a slave mount: %w", err)
 	}
 	root := c.Rootfs
+	if c.tree != nil {
+		err := unix.MoveMount(int(c.tree.Fd()), "", unix.AT_FDCWD, root, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		c.tree.Close()
+		if err != nil {
+			return fmt.Errorf("attaching the root filesystem %s (move_mount): %w", root, err)
+		}
+	}
 	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("binding the root filesystem %s: %w", root, err)
 	}

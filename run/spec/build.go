@@ -20,7 +20,7 @@ func Build(f *Flags) (*Spec, error) {
 	s := &Spec{Image: f.Image, Args: f.Args, Name: f.Name, User: f.User, Workdir: f.Workdir,
 		Hostname: f.Hostname, Tty: f.Tty, Interactive: f.Interactive, Rm: f.Rm, Detach: f.Detach,
 		Platform: f.Platform, Insecure: f.Insecure}
-	if _, err := pull.ParseRef(f.Image, f.Insecure); err != nil {
+	if err := pull.CheckRef(f.Image); err != nil {
 		if len(f.Image) < 3 || !isHexString(f.Image) {
 			return nil, err
 		}

@@ -1,0 +1,228 @@
+package run
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/denproject/den/netns"
+	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/pid1"
+	"github.com/denproject/den/run/spec"
+	"github.com/denproject/den/userns"
+)
+
+// forked is a container's init, started and waiting for its config. Its
+// listening socket and the container's directory come with the config
+// (ctl.ListenFD and ctl.LogFD hold the control socket until then), so
+// that den run can start it before the container exists: its start, a
+// second Go start, then overlaps the store's create and mount. The root
+// filesystem reaches such an early init as a detached mount (rootfsTree).
+type forked struct {
+	cmd  *exec.Cmd
+	conn *ctl.Conn
+	err  error
+	// ready closes once the start has returned (err says how).
+	ready chan struct{}
+	// release lets the forking thread go: the init's parent-death signal
+	// follows that thread, not den (golang/go#27505), so it is kept until
+	// the init has been reaped.
+	release chan struct{}
+	// early: started before the rootfs was mounted.
+	early bool
+}
+
+// forkInit starts the init in new pid, mount, uts and ipc namespaces (and
+// net, unless --network host; with container:NAME in that container's,
+// joined), from a thread of its own.
+func (c *child) forkInit(sp *spec.Spec, newNet, keepID bool, joined *os.File) *forked {
+	f := &forked{ready: make(chan struct{}), release: make(chan struct{})}
+	conn, remote, err := ctl.Pair()
+	if err != nil {
+		f.err = err
+		close(f.ready)
+		return f
+	}
+	f.conn = conn
+	f.cmd = c.initCommand(sp, newNet, keepID, remote)
+	var exitW *os.File
+	if leavesAlone(sp) {
+		// The init outlives this den: no parent-death signal. It ends
+		// itself if den goes before the command starts (its control
+		// socket closes).
+		f.cmd.SysProcAttr.Pdeathsig = 0
+		if exitW, err = c.tieNetwork(sp); err != nil {
+			remote.Close()
+			f.err = err
+			close(f.ready)
+			return f
+		}
+		if exitW != nil {
+			f.cmd.ExtraFiles = append(f.cmd.ExtraFiles, exitW) // held by the init for its life
+		}
+	}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the init's life
+		if f.err = enterNetwork(joined); f.err == nil {
+			if f.err = f.cmd.Start(); f.err != nil {
+				f.err = fmt.Errorf("starting the container init: %w", f.err)
+			}
+		}
+		remote.Close() // the init's end is then the socket's
+		if exitW != nil {
+			exitW.Close()
+		}
+		close(f.ready)
+		<-f.release
+	}()
+	return f
+}
+
+// wait returns once the init has started, or failed to.
+func (f *forked) wait() error {
+	<-f.ready
+	return f.err
+}
+
+// end lets the forking thread go, killing and reaping an init that was
+// never handed its container.
+func (f *forked) end(unused bool) {
+	if unused && f.wait() == nil {
+		_ = f.cmd.Process.Kill()
+		_ = f.cmd.Wait()
+	}
+	if f.conn != nil {
+		f.conn.Close()
+	}
+	close(f.release)
+}
+
+// initCommand is the init's process: den again, in new namespaces, with
+// its descriptors in ctl's order.
+func (c *child) initCommand(sp *spec.Spec, newNet, keepID bool, remote *os.File) *exec.Cmd {
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{"den-init"}
+	// One P: the init mostly waits, and each P costs it a mark worker's
+	// stack and caches (same start-up time, measured; 0.15 MB less).
+	cmd.Env = []string{ctl.EnvRole + "=init", "GOMAXPROCS=1"}
+	if c.g.Debug {
+		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if sp.Detach {
+		// The init keeps the command's output in the log.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	}
+	// ctl.FD, then ctl.ListenFD and ctl.LogFD held by the socket until the
+	// config brings them.
+	cmd.ExtraFiles = []*os.File{remote, remote, remote}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, c.preservedFiles(sp.PreserveFDs)...) // from ctl.InitPreserveFD on
+	flags := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
+	if newNet {
+		flags |= syscall.CLONE_NEWNET
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	if keepID {
+		keepIDAttr(cmd.SysProcAttr) // keepid_linux.go: a nested user namespace
+	}
+	return cmd
+}
+
+// rootfsTree is the mounted rootfs as a detached copy, which an init
+// started before the mount attaches in its own mount namespace.
+func rootfsTree(rootfs string) (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, rootfs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("handing the root filesystem to the init (open_tree): %w", err)
+	}
+	return os.NewFile(uintptr(fd), "rootfs"), nil
+}
+
+// earlyInit starts den run's init before the container is created, where
+// nothing the init needs at its start depends on the container: not with
+// --network container:NAME, whose namespace the init is started in.
+func (c *child) earlyInit(sp *spec.Spec) {
+	if sp.Network.Mode == spec.ModeContainer || sp.Host.KeepID && userns.SingleID() {
+		return
+	}
+	c.early = c.forkInit(sp, sp.Network.Mode != spec.ModeHost, sp.Host.KeepID, nil)
+	c.early.early = true
+}
+
+// takeInit is the early init if there is one (a first start), else a
+// new one.
+func (c *child) takeInit(sp *spec.Spec, ic *pid1.Config, joined *os.File) *forked {
+	if f := c.early; f != nil {
+		c.early = nil
+		return f
+	}
+	return c.forkInit(sp, ic.NewNet, ic.KeepID, joined)
+}
+
+// dropEarly ends an early init that no start took (the create failed).
+func (c *child) dropEarly() {
+	if c.early != nil {
+		c.early.end(true)
+		c.early = nil
+	}
+}
+
+// earlyNet is a network started as soon as the early init and the
+// container's directory exist, while the rootfs is mounted and the
+// config made: pasta's start (3-6 ms) is then off the run's path.
+type earlyNet struct {
+	n    *netns.Network
+	err  error
+	done chan struct{}
+}
+
+// startNetworkEarly starts the network for the early init of container
+// id, if it has one of its own.
+func (c *child) startNetworkEarly(sp *spec.Spec, id string) {
+	if c.early == nil || !sp.Network.Own() || c.early.wait() != nil {
+		return
+	}
+	e := &earlyNet{done: make(chan struct{})}
+	c.earlyNet = e
+	if e.n, e.err = c.network(sp, id, c.early.cmd.Process.Pid); e.n == nil || e.err != nil {
+		close(e.done)
+		return
+	}
+	go func() {
+		e.err = e.n.Start()
+		close(e.done)
+	}()
+}
+
+// takeNetwork is the network configure starts for the init: the one
+// started early, or a new one.
+func (c *child) takeNetwork(sp *spec.Spec, id string, pid int) (n *netns.Network, start func() error, err error) {
+	if e := c.earlyNet; e != nil {
+		c.earlyNet = nil
+		if e.n == nil { // New failed: done is closed
+			return nil, nil, e.err
+		}
+		return e.n, func() error { <-e.done; return e.err }, nil
+	}
+	n, err = c.network(sp, id, pid)
+	if n == nil {
+		return nil, nil, err
+	}
+	return n, n.Start, err
+}
+
+// dropNetwork stops an early network no configure took (the start
+// failed before the init was configured).
+func (c *child) dropNetwork() {
+	if e := c.earlyNet; e != nil {
+		c.earlyNet = nil
+		<-e.done
+		if e.n != nil {
+			e.n.Stop()
+		}
+	}
+}
