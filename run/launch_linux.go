@@ -26,7 +26,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	f := c.takeInit(sp, ic, joined)
 	handed := false // to the command, or to itself (alone)
 	defer func() { f.end(!handed) }()
-	files, err := c.initFiles(st, id, ic.Rootfs, f.early)
+	files, err := c.initFiles(st, id, ic, f.early)
 	defer func() { ctl.CloseAll(files) }()
 	if err != nil {
 		return 125, err
@@ -48,7 +48,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	}
 	ic.PreserveFDs = sp.PreserveFDs
 	ic.Log = sp.Log
-	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid, files)
+	network, err := c.configure(conn, ic, sp, id, cmd.Process.Pid, &files)
 	ctl.CloseAll(files)
 	files = nil
 	if network != nil {
@@ -86,7 +86,7 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 // bound in the container's run directory, which den exec dials; the
 // container's directory, for its log; and for an init started before the
 // mount, the root filesystem.
-func (c *child) initFiles(st *overlay.Store, id, rootfs string, early bool) ([]*os.File, error) {
+func (c *child) initFiles(st *overlay.Store, id string, ic *pid1.Config, early bool) ([]*os.File, error) {
 	dir, err := st.RunDir(id)
 	if err != nil {
 		return nil, err
@@ -101,13 +101,15 @@ func (c *child) initFiles(st *overlay.Store, id, rootfs string, early bool) ([]*
 		return nil, err
 	}
 	files := []*os.File{ln, logDir}
+	ic.Passed = []string{pid1.PassListen, pid1.PassDir}
 	if early {
-		tree, err := rootfsTree(rootfs)
+		tree, err := rootfsTree(ic.Rootfs)
 		if err != nil {
 			ctl.CloseAll(files)
 			return nil, err
 		}
 		files = append(files, tree)
+		ic.Passed = append(ic.Passed, pid1.PassRootfs)
 	}
 	return files, nil
 }

@@ -103,7 +103,7 @@ func containerEnv(cfg v1.Config, sp *spec.Spec, hostname, home string) []string 
 // configure starts the network while the init sets the container up:
 // the init has its config at once, and NetworkReady once the network
 // (and the port forwarder) is up.
-func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id string, pid int, files []*os.File) (*netns.Network, error) {
+func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id string, pid int, files *[]*os.File) (*netns.Network, error) {
 	network, start, err := c.takeNetwork(sp, id, pid)
 	if err != nil {
 		return network, err
@@ -119,8 +119,14 @@ func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id str
 			return network, err
 		}
 		ic.Seccomp, ic.SeccompKey = nil, "" // the init loads the compiled filter
+		f, err := memFile("seccomp", ic.SeccompFilter)
+		if err != nil {
+			return network, err
+		}
+		*files = append(*files, f)
+		ic.Passed = append(ic.Passed, pid1.PassSeccomp)
 	}
-	if err := conn.Send(ctl.Config, ic, files...); err != nil {
+	if err := conn.Send(ctl.Config, ic, *files...); err != nil {
 		return network, err
 	}
 	if network != nil {
@@ -140,6 +146,25 @@ func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id str
 		}
 	}
 	return network, conn.Send(ctl.NetworkReady, nil)
+}
+
+// memFile is data in a sealed memfd, read from its start.
+func memFile(name string, data []byte) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd for the %s: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing the %s: %w", name, err)
+	}
+	_, _ = unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE)
+	if _, err := f.Seek(0, 0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // network prepares user-mode networking for the init's namespace; nil for

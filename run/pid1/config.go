@@ -71,10 +71,21 @@ type Config struct {
 	// KeepID starts the init in a user namespace of its own (den's
 	// launch reads it; the init needs nothing more).
 	KeepID bool `json:"keepID,omitempty"`
+	// Passed names the descriptors that come with the config, in order
+	// (PassListen, PassDir, PassRootfs, PassSeccomp).
+	Passed []string `json:"passed,omitempty"`
 	// tree, from an init started before the mount, is the root filesystem
 	// as a detached mount, which the init attaches at Rootfs.
 	tree *os.File
 }
+
+// What the descriptors that come with the config are (Config.Passed).
+const (
+	PassListen  = "listen"  // the listening socket, for ctl.ListenFD
+	PassDir     = "dir"     // the container's directory, for ctl.LogFD
+	PassRootfs  = "rootfs"  // the root filesystem as a detached mount
+	PassSeccomp = "seccomp" // the compiled seccomp filter (a memfd)
+)
 
 // Rlimit is one --ulimit: a resource (RLIMIT_*) with its limits.
 type Rlimit struct {
@@ -96,7 +107,9 @@ type Sandbox struct {
 	// den sends that instead of the rules.
 	SeccompKey string `json:"seccompKey,omitempty"`
 	// SeccompFilter is Seccomp compiled by CompileSeccomp; what init loads.
-	SeccompFilter []byte `json:"seccompFilter,omitempty"`
+	// It comes beside the config, as a file (Passed): some 23 KB, which
+	// as JSON took the init 0.3-0.5 ms to decode.
+	SeccompFilter []byte `json:"-"`
 	// MaskedPaths are hidden (/dev/null or an empty read-only tmpfs);
 	// ReadonlyPaths are made read-only.
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`

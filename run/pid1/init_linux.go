@@ -3,6 +3,7 @@ package pid1
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -71,23 +72,37 @@ func Main() int {
 }
 
 // adopt puts the descriptors that came with the config where the init
-// looks for them: the listening socket at ctl.ListenFD, the container's
-// directory at ctl.LogFD (both held by the control socket until now), and
-// the root filesystem, for an init started before it was mounted.
+// looks for them: the listening socket at ctl.ListenFD and the container's
+// directory at ctl.LogFD (both held by the control socket until now); the
+// root filesystem, for an init started before it was mounted; the seccomp
+// filter.
 func (c *Config) adopt(files []*os.File) error {
-	if len(files) < 2 {
-		ctl.CloseAll(files)
-		return fmt.Errorf("the config came with %d descriptors, not 2 or 3", len(files))
+	defer ctl.CloseAll(files)
+	if len(files) != len(c.Passed) {
+		return fmt.Errorf("the config names %d descriptors and came with %d", len(c.Passed), len(files))
 	}
-	for i, fd := range []int{ctl.ListenFD, ctl.LogFD} {
-		if err := unix.Dup3(int(files[i].Fd()), fd, unix.O_CLOEXEC); err != nil {
-			ctl.CloseAll(files)
-			return err
+	have := map[string]bool{}
+	for i, what := range c.Passed {
+		var err error
+		switch what {
+		case PassListen:
+			err = unix.Dup3(int(files[i].Fd()), ctl.ListenFD, unix.O_CLOEXEC)
+		case PassDir:
+			err = unix.Dup3(int(files[i].Fd()), ctl.LogFD, unix.O_CLOEXEC)
+		case PassRootfs:
+			c.tree, files[i] = files[i], nil
+		case PassSeccomp:
+			c.SeccompFilter, err = io.ReadAll(files[i])
+		default:
+			err = fmt.Errorf("unknown descriptor %q", what)
 		}
-		files[i].Close()
+		if err != nil {
+			return fmt.Errorf("taking the %s descriptor: %w", what, err)
+		}
+		have[what] = true
 	}
-	if len(files) > 2 {
-		c.tree = files[2]
+	if !have[PassListen] || !have[PassDir] {
+		return fmt.Errorf("the config came without its listening socket or directory")
 	}
 	return nil
 }
