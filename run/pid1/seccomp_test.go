@@ -77,10 +77,42 @@ func testFilter(n int) *Seccomp {
 	return s
 }
 
+// runsFilter is shaped like docker's profile: long runs of syscalls
+// allowed outright, broken by conditional rules (some before a plain rule
+// for the same syscall), other errnos, and syscalls left to the default.
+func runsFilter(n int) *Seccomp {
+	s := &Seccomp{DefaultErrno: 1, Arches: []string{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}}
+	var plain []string
+	for nr := 0; nr < n; nr++ {
+		name, ok := arch.X86_64.SyscallNumbers[nr]
+		switch {
+		case !ok || nr%13 == 5:
+			// left to the default
+		case nr%17 == 3:
+			s.Rules = append(s.Rules, SeccompRule{Names: []string{name}, Action: "allow", Args: []SeccompArg{{Index: 0, Op: "eq", Value: 5}}})
+			if nr%2 == 1 {
+				plain = append(plain, name) // and then allowed outright
+			}
+		case nr%19 == 7:
+			s.Rules = append(s.Rules, SeccompRule{Names: []string{name}, Action: "errno", Errno: 38})
+		default:
+			plain = append(plain, name)
+		}
+	}
+	s.Rules = append(s.Rules, SeccompRule{Names: plain, Action: "allow"})
+	return s
+}
+
 func TestCompiledFilterMatchesRules(t *testing.T) {
 	rng := rand.New(rand.NewSource(16))
-	for _, size := range []int{3, 40, 150} { // 300: long jumps
-		s := testFilter(size)
+	for _, size := range []int{3, 40, 150, -40, -330} { // 300: long jumps; negative: runsFilter
+		var s *Seccomp
+		if size < 0 {
+			size = -size
+			s = runsFilter(size)
+		} else {
+			s = testFilter(size)
+		}
 		packed, err := CompileSeccomp(s)
 		if err != nil {
 			t.Fatal(err)
