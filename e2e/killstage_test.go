@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -61,6 +62,16 @@ func TestKillAtEachStage(t *testing.T) {
 			// The name is free again.
 			e.ok("run", "--rm", "--name", "victim", "--network", "none", ref, "true")
 		})
+	}
+	// pasta started before the container (foreground runs) keeps its
+	// namespace and pid files in the runtime directory: the next run
+	// removes those of runs killed, and a run removes its own.
+	if strings.Contains(strings.Join(backends(t), " "), "pasta") {
+		e.ok("run", "--rm", "--network", "pasta", ref, "true")
+		e.ok("ps", "-a") // waits for the run's cleanup, which den does not
+		if left, _ := os.ReadDir(filepath.Join(e.run, "den", "pasta")); len(left) != 0 {
+			t.Fatalf("the runtime directory keeps %d early pastas' files", len(left))
+		}
 	}
 }
 

@@ -51,6 +51,9 @@ type child struct {
 	// (forkinit_linux.go), until a start takes it.
 	early    *forked
 	earlyNet *earlyNet
+	// earlyPasta is the network startPastaEarly started, kept for the
+	// removal of its files at the end.
+	earlyPasta *earlyNet
 }
 
 // operation serves one request; its result goes back to den.

@@ -66,6 +66,9 @@ func (c *child) run(raw json.RawMessage) (any, error) {
 	}
 	c.earlyInit(a.Spec)
 	defer c.dropEarly()
+	c.startPastaEarly(a.Spec)
+	defer c.removePastaDir()
+	defer c.dropNetwork()
 	if a.Spec.Name != "" {
 		c.g.awaitExiting(c.ctx) // the name may be an ended --rm container's
 	}

@@ -169,13 +169,16 @@ func memFile(name string, data []byte) (*os.File, error) {
 
 // network prepares user-mode networking for the init's namespace; nil for
 // --network host and none.
-func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, error) {
+// stateDir holds pasta's namespace and pid files; id is empty for a
+// network started before the container existed (startPastaEarly), which
+// has neither a port forwarder nor ports for den to pick.
+func (c *child) network(sp *spec.Spec, id, stateDir string, pid int) (*netns.Network, error) {
 	if !sp.Network.Own() {
 		return nil, nil
 	}
-	dir, err := c.store.Dir(id)
-	if err != nil {
-		return nil, err
+	socketDir := ""
+	if id != "" {
+		socketDir = c.portsDir(id)
 	}
 	var log io.Writer
 	if c.g.Debug {
@@ -183,7 +186,7 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 	}
 	ports := append([]netns.Port{}, sp.Network.Ports...)
 	n, err := netns.New(netns.Options{Backend: sp.Network.Mode, Pid: pid, Ports: ports,
-		HostLoopback: sp.Network.HostLoopback, StateDir: dir, SocketDir: c.portsDir(id), Log: log,
+		HostLoopback: sp.Network.HostLoopback, StateDir: stateDir, SocketDir: socketDir, Log: log,
 		NetAdmin: slices.Contains(sp.Sandbox.Caps, uint(unix.CAP_NET_ADMIN)), ExitFD: c.exitR, Outlive: leavesAlone(sp)})
 	if err != nil {
 		return nil, err
@@ -195,7 +198,7 @@ func (c *child) network(sp *spec.Spec, id string, pid int) (*netns.Network, erro
 			_ = c.den.Send(ctl.Published, ports[i].String())
 		}
 	}
-	if picked && c.rec != nil {
+	if picked && c.rec != nil && id != "" {
 		// den port and den inspect show the ports den picked; the record
 		// this den keeps holds them too, so its later writes keep them.
 		c.rec.Ports = ports
