@@ -6,8 +6,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -237,21 +239,68 @@ func TestNetworkPublishRangesAndUDP(t *testing.T) {
 
 func TestNetworkPublishAll(t *testing.T) {
 	e, ref := pulled(t)
-	e.ok("run", "-d", "--name", "all", "-P", "--expose", "80", "--expose", "7000-7001/udp", ref, "httpd", "-f", "-p", "80", "-h", "/www")
-	t.Cleanup(func() { e.den("rm", "-f", "all") })
-	r := e.ok("port", "all")
-	var hostPort string
-	for _, line := range strings.Split(r.stdout, "\n") {
-		if p, ok := strings.CutPrefix(line, "80/tcp -> 0.0.0.0:"); ok {
-			hostPort = p
+	for _, b := range backends(t) {
+		// With slirp4netns -P once hung den run -d: den took the
+		// container for one whose init runs alone before -P's ports were
+		// known, and for one it must serve after.
+		e.ok("run", "-d", "--name", "all", "--network", b, "-P", "--expose", "80", "--expose", "7000-7001/udp", ref, "httpd", "-f", "-p", "80", "-h", "/www")
+		r := e.ok("port", "all")
+		var hostPort string
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if p, ok := strings.CutPrefix(line, "80/tcp -> 0.0.0.0:"); ok {
+				hostPort = p
+			}
 		}
+		if hostPort == "" || !strings.Contains(r.stdout, "7000/udp -> 0.0.0.0:") || !strings.Contains(r.stdout, "7001/udp -> 0.0.0.0:") {
+			e.den("rm", "-f", "all")
+			t.Fatalf("%s: -P did not publish --expose's ports: %s", b, r.stdout)
+		}
+		waitHTTP(t, "http://127.0.0.1:"+hostPort+"/index.html", "hello from den\n")
+		e.ok("rm", "-f", "all")
 	}
-	if hostPort == "" || !strings.Contains(r.stdout, "7000/udp -> 0.0.0.0:") || !strings.Contains(r.stdout, "7001/udp -> 0.0.0.0:") {
-		t.Fatalf("-P did not publish --expose's ports: %s", r.stdout)
-	}
-	waitHTTP(t, "http://127.0.0.1:"+hostPort+"/index.html", "hello from den\n")
 	failed125(t, e.den("run", "--rm", "--expose", "80/sctp", ref, "true"), "--expose")
 	failed125(t, e.den("run", "--rm", "--network", "none", "-P", ref, "true"), "-p")
+}
+
+// A detached container whose den stays (slirp4netns with -P: the port
+// forwarder) goes with that den: its init was started with the
+// parent-death signal, not as one that runs alone.
+func TestPublishAllSlirpGoesWithItsDen(t *testing.T) {
+	if !strings.Contains(strings.Join(backends(t), " "), "slirp4netns") {
+		t.Skip("slirp4netns is not installed")
+	}
+	e, ref := pulled(t)
+	before := helpers()
+	e.ok("run", "-d", "--name", "pall", "--network", "slirp4netns", "-P", "--expose", "80", ref, "sleep", "4244")
+	t.Cleanup(func() { e.den("rm", "-f", "pall") })
+	cmd := 0
+	for _, p := range allPids() {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); string(b) == "sleep\x004244\x00" {
+			cmd = p
+		}
+	}
+	init := ppid(cmd)
+	child := ppid(init)
+	if cmd == 0 || comm(init) != "den-init" || child <= 1 || comm(child) == "den-init" {
+		t.Fatalf("command %d, its init %d (%s), the init's parent %d (%s): want a den beside the init", cmd, init, comm(init), child, comm(child))
+	}
+	syscall.Kill(child, syscall.SIGKILL)
+	for deadline := time.Now().Add(5 * time.Second); processRunning("sleep", "4244") || helpers() > before; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after its den was killed: command running %v, %d network programs (before %d)", processRunning("sleep", "4244"), helpers(), before)
+		}
+	}
+}
+
+func allPids() []int {
+	var out []int
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		if n, err := strconv.Atoi(filepath.Base(p)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func TestNetworkBadInput(t *testing.T) {

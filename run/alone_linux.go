@@ -21,9 +21,11 @@ var errLeftRunning = errors.New("the container runs on without den")
 // forwarder or network stack to keep). pasta forwards ports itself and
 // ends when the init removes its namespace file; slirp4netns ends with
 // the init's end of a pipe; a restart policy the init applies itself.
+// It must say the same before the image is read as after: -P adds the
+// image's exposed ports only then, so with slirp4netns it keeps den.
 func leavesAlone(sp *spec.Spec) bool {
 	plain := !sp.Network.Own() || sp.Network.Mode == netns.Pasta ||
-		sp.Network.Mode == netns.Slirp4netns && len(sp.Network.Ports) == 0
+		sp.Network.Mode == netns.Slirp4netns && len(sp.Network.Ports) == 0 && !sp.Network.PublishAllSet
 	return sp.Detach && plain
 }
 

@@ -104,7 +104,8 @@ func containerEnv(cfg v1.Config, sp *spec.Spec, hostname, home string) []string 
 // the init has its config at once, and NetworkReady once the network
 // (and the port forwarder) is up.
 func (c *child) configure(conn *ctl.Conn, ic *pid1.Config, sp *spec.Spec, id string, pid int, files *[]*os.File) (*netns.Network, error) {
-	network, start, err := c.takeNetwork(sp, id, pid)
+	network, start, settle, err := c.takeNetwork(sp, id, pid)
+	defer settle()
 	if err != nil {
 		return network, err
 	}

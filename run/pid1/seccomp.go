@@ -160,9 +160,6 @@ func buildSeccomp(s *Seccomp) ([]bpf.RawInstruction, error) {
 		if err != nil {
 			return nil, err
 		}
-		if code == def {
-			continue // as runc: a rule that says the default changes nothing
-		}
 		for _, a := range r.Args {
 			if _, ok := argOps[a.Op]; !ok || a.Index > 5 {
 				return nil, fmt.Errorf("seccomp argument comparison %q on argument %d is not supported", a.Op, a.Index)
@@ -257,11 +254,15 @@ func (p *program) abiSection(ids []*abi, rules []compiledRule, def uint32, stub 
 // syscalls with rules; each leaf tries that syscall's rules in order.
 func (p *program) syscallTable(a *abi, rules []compiledRule, def uint32, stub bool) {
 	per := map[uint32][]compiledRule{}
+	var highest uint32 // of the syscalls the profile names: above it, ENOSYS
 	for _, r := range rules {
 		for _, n := range r.Names {
 			if nr, ok := a.nr(n); ok {
 				num := uint32(nr | a.mask)
-				per[num] = append(per[num], r)
+				highest = max(highest, num)
+				if r.code != def { // as runc: a rule that says the default changes nothing
+					per[num] = append(per[num], r)
+				}
 			}
 		}
 	}
@@ -270,10 +271,6 @@ func (p *program) syscallTable(a *abi, rules []compiledRule, def uint32, stub bo
 		nums = append(nums, n)
 	}
 	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
-	var highest uint32 // of the syscalls with rules: above it, ENOSYS
-	if len(nums) > 0 {
-		highest = nums[len(nums)-1]
-	}
 	deflt := p.label()
 	if stub && highest > 0 {
 		nosys, body := p.label(), p.label()

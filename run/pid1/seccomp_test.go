@@ -100,6 +100,12 @@ func runsFilter(n int) *Seccomp {
 		}
 	}
 	s.Rules = append(s.Rules, SeccompRule{Names: plain, Action: "allow"})
+	// The highest syscall named, with the default's action: numbers
+	// between it and the highest with another action get the default,
+	// not ENOSYS (runc counts every rule's names).
+	if name, ok := arch.X86_64.SyscallNumbers[n]; ok {
+		s.Rules = append(s.Rules, SeccompRule{Names: []string{name}, Action: "errno", Errno: 1})
+	}
 	return s
 }
 
