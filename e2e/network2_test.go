@@ -141,6 +141,20 @@ func TestNetworkJoinContainer(t *testing.T) {
 	}
 	e.ok("rm", "-f", "side")
 	waitHTTP(t, url, "hello from den\n")
+	// Created, then started (attached, and again detached): den asks again
+	// from inside web's user namespace.
+	e.ok("create", "--name", "later", "--network", "container:web", ref, "sh", "-c", "hostname; wget -qO- http://127.0.0.1:80/index.html")
+	t.Cleanup(func() { e.den("rm", "-f", "later") })
+	for i := 0; i < 2; i++ {
+		if r := e.ok("start", "-a", "later"); r.stdout != "webhost\nhello from den\n" {
+			t.Fatalf("den start -a of a container made with --network container:web: %q", r.stdout)
+		}
+	}
+	e.ok("start", "later")
+	e.ok("wait", "later")
+	if r := e.ok("logs", "later"); strings.Count(r.stdout, "hello from den\n") != 3 {
+		t.Fatalf("logs of three starts joined to web: %q", r.stdout)
+	}
 	// Bad input: one line, 125.
 	failed125(t, e.den("run", "--rm", "--network", "container:nope", ref, "true"), "container:nope", "no such container")
 	e.ok("create", "--name", "idle", ref, "true")

@@ -203,6 +203,9 @@ func (g *Global) answer(conn *ctl.Conn, child *userns.Child, result any, h hooks
 // doneError turns a Done into what the CLI reports, and decodes the
 // result.
 func doneError(d ctl.DoneBody, result any) error {
+	if d.Join != "" {
+		return &joinError{target: d.Join}
+	}
 	if d.Error != "" {
 		if d.Code != 0 {
 			return &codedError{code: d.Code, msg: d.Error}

@@ -128,7 +128,10 @@ func done(result any, err error) ctl.DoneBody {
 	var d ctl.DoneBody
 	var ee *ExitError
 	var coded interface{ ExitCode() int }
+	var join *joinError
 	switch {
+	case errors.As(err, &join):
+		d.Error, d.Join = err.Error(), join.target
 	case errors.As(err, &ee):
 		d.Code = ee.Code
 	case errors.As(err, &coded):

@@ -49,7 +49,7 @@ func (g *Global) joinTarget(h *hooks) (release func(), err error) {
 // new container shares as in docker.
 func (c *child) joinedNetwork(n spec.Network) (net *os.File, hostname string, files []pid1.Bind, err error) {
 	if !userns.Joined() {
-		return nil, "", nil, fmt.Errorf("--network container:%s: den start cannot join another container's network yet; use den run --network container:%s", n.Container, n.Container)
+		return nil, "", nil, &joinError{target: n.Container}
 	}
 	id, init, err := c.containerInit(n.Container)
 	if err != nil {
@@ -76,6 +76,15 @@ func (c *child) joinedNetwork(n spec.Network) (net *os.File, hostname string, fi
 		files = append(files, pid1.Bind{Source: filepath.Join(dir, name), Dest: "/etc/" + name})
 	}
 	return joinedNS(), strings.TrimSpace(string(b)), files, nil
+}
+
+// joinError says a request must be made again inside the user namespace
+// of the container target, whose network namespace the container joins
+// (den start of a container created with --network container:NAME).
+type joinError struct{ target string }
+
+func (e *joinError) Error() string {
+	return fmt.Sprintf("--network container:%s: den must start this container inside %s's user namespace", e.target, e.target)
 }
 
 // joinedNS is the network namespace den handed over, kept open for every

@@ -2,6 +2,7 @@ package run
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/denproject/den/run/records"
 	"github.com/denproject/den/run/security"
 	"github.com/denproject/den/run/spec"
+	"github.com/denproject/den/userns"
 )
 
 // Create is `den create`: the container, made as den run makes it, but
@@ -70,7 +72,15 @@ func Start(g *Global, names []string, attach, interactive bool) error {
 		} else {
 			h.started = func(string) bool { fmt.Println(n); return true }
 		}
-		if err := g.call("start", startArgs{Name: n, Attach: attach, Interactive: interactive}, nil, h); err != nil {
+		err := g.call("start", startArgs{Name: n, Attach: attach, Interactive: interactive}, nil, h)
+		var join *joinError
+		if errors.As(err, &join) {
+			// Made with --network container:NAME: its child must start
+			// inside NAME's user namespace (netjoin_linux.go).
+			h.join = join.target
+			err = g.call("start", startArgs{Name: n, Attach: attach, Interactive: interactive}, nil, h)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -95,6 +105,9 @@ func (c *child) startOp(raw json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("%s was made by an older den and cannot start again: den rm %s, then den run", a.Name, a.Name)
 	}
 	sp := rec.Spec
+	if sp.Network.Mode == spec.ModeContainer && !userns.Joined() {
+		return nil, &joinError{target: sp.Network.Container}
+	}
 	if sp.Sandbox, err = security.Resolve(sp.Security); err != nil {
 		return nil, err
 	}

@@ -137,6 +137,10 @@ type DoneBody struct {
 	Code   int             `json:"code"`
 	Error  string          `json:"error,omitempty"`
 	Result json.RawMessage `json:"result,omitempty"`
+	// Join names the container whose user namespace the request must be
+	// made in (den start of a container made with --network
+	// container:NAME): den asks again from there.
+	Join string `json:"join,omitempty"`
 }
 
 // StatusBody is Started's (the container's id, or an exec'd process's
