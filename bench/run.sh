@@ -61,6 +61,10 @@ grep -q "^$user:" /etc/subgid || echo "$user:400000:65536" >>/etc/subgid
 chmod 0666 /dev/net/tun
 home=$(getent passwd "$user" | cut -d: -f6)
 uid=$(id -u "$user")
+# What an earlier run left running as the user goes first: podman's pause
+# process outlives every podman command, and each run gives podman a new
+# runtime directory, so one more stayed behind per run.
+pkill -KILL -u "$user" 2>/dev/null || true
 work="$home/bench"
 mkdir -p "$work"
 # Every store (den's, podman's, the floors') lives on a tmpfs: this VM's
