@@ -353,3 +353,51 @@ wget -q -T 3 -O /dev/null http://10.0.2.2:%d/ && echo reached || echo closed`, p
 		})
 	}
 }
+
+// Ctrl-C while den start asks its first child, which finds that the
+// container joins web's network, ends den: the container does not start
+// once den has gone (the second ask is not made). Later, it reaches the
+// container's command, as for any container.
+func TestStartJoinedInterrupted(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("run", "-d", "--name", "web", "--network", "none", ref, "sleep", "600")
+	e.ok("create", "--name", "joiner", "--network", "container:web", ref, "sleep", "4245")
+	t.Cleanup(func() { e.den("rm", "-f", "web", "joiner") })
+	for _, delay := range []time.Duration{2, 5, 10, 20, 40, 80} {
+		cmd := e.command(t.Context(), "start", "-a", "joiner")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGINT)
+		ended := make(chan struct{})
+		go func() { cmd.Wait(); close(ended) }()
+		select {
+		case <-ended:
+		case <-time.After(3 * time.Second):
+			cmd.Process.Kill()
+			<-ended
+			e.den("stop", "-t", "0", "joiner")
+			t.Fatalf("SIGINT %v into den start: den still ran 3 s later", delay*time.Millisecond)
+		}
+		code := cmd.ProcessState.ExitCode()
+		if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && st.Signaled() && st.Signal() == syscall.SIGINT {
+			code = 130 // before den took signals over
+		}
+		if code != 130 {
+			t.Fatalf("SIGINT %v into den start: exit %d, want 130", delay*time.Millisecond, code)
+		}
+		for deadline := time.Now().Add(5 * time.Second); processRunning("sleep", "4245"); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("SIGINT %v into den start: the container runs on without den", delay*time.Millisecond)
+			}
+		}
+	}
+	// den restart takes one container after the other, as docker does:
+	// the joiner named first restarts while web still runs.
+	e.ok("start", "joiner")
+	e.ok("restart", "joiner", "web")
+	if r := e.ok("ps", "--format", "{{.Names}}"); !strings.Contains(r.stdout, "joiner") || !strings.Contains(r.stdout, "web") {
+		t.Fatalf("den restart joiner web: running %q, want both", r.stdout)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/denproject/den/pull"
@@ -52,6 +54,9 @@ type startArgs struct {
 	Name        string `json:"name"`
 	Attach      bool   `json:"attach,omitempty"`
 	Interactive bool   `json:"interactive,omitempty"`
+	// Join, on the second ask from inside a container's user namespace,
+	// is the container the first child found the record joins.
+	Join string `json:"join,omitempty"`
 }
 
 // Start is `den start`: a created or stopped container runs again with
@@ -72,19 +77,34 @@ func Start(g *Global, names []string, attach, interactive bool) error {
 		} else {
 			h.started = func(string) bool { fmt.Println(n); return true }
 		}
-		err := g.call("start", startArgs{Name: n, Attach: attach, Interactive: interactive}, nil, h)
-		var join *joinError
-		if errors.As(err, &join) {
-			// Made with --network container:NAME: its child must start
-			// inside NAME's user namespace (netjoin_linux.go).
-			h.join = join.target
-			err = g.call("start", startArgs{Name: n, Attach: attach, Interactive: interactive}, nil, h)
-		}
-		if err != nil {
+		if err := startOne(g, startArgs{Name: n, Attach: attach, Interactive: interactive}, h); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// startOne asks den's child to start a container; one made with --network
+// container:NAME must start inside NAME's user namespace, which the first
+// child, in its own, says (netjoin_linux.go): den asks again from there.
+// Ctrl-C or SIGTERM during the first ask, which the first child took as
+// meant for a container not yet started, ends den instead.
+func startOne(g *Global, a startArgs, h hooks) error {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(stop)
+	err := g.call("start", a, nil, h)
+	var join *joinError
+	if !errors.As(err, &join) {
+		return err
+	}
+	select {
+	case s := <-stop:
+		return &ExitError{Code: 128 + int(s.(syscall.Signal))}
+	default:
+	}
+	h.join, a.Join = join.target, join.target
+	return g.call("start", a, nil, h)
 }
 
 func (c *child) startOp(raw json.RawMessage) (any, error) {
@@ -108,6 +128,9 @@ func (c *child) startOp(raw json.RawMessage) (any, error) {
 	if sp.Network.Mode == spec.ModeContainer && !userns.Joined() {
 		return nil, &joinError{target: sp.Network.Container}
 	}
+	if userns.Joined() && sp.Network.Container != a.Join {
+		return nil, fmt.Errorf("%s was removed or made again while den started it; start it again", a.Name)
+	}
 	if sp.Sandbox, err = security.Resolve(sp.Security); err != nil {
 		return nil, err
 	}
@@ -123,12 +146,26 @@ func (c *child) startOp(raw json.RawMessage) (any, error) {
 	return c.runCreated(st, ctr, &rec, cfg.Config, sp, false)
 }
 
-// Restart is `den restart`: den stop, then den start.
+// Restart is `den restart`: den stop, then den start, one container after
+// the other as docker does (a container joined to another's network
+// after that one), going on past a failure; the failures are reported at
+// the end.
 func Restart(g *Global, names []string, timeout *time.Duration) error {
-	if err := g.call("stop", stopArgs{Names: names, Timeout: timeout, Quiet: true}, nil, hooks{}); err != nil {
-		return err
+	var errs []error
+	for _, n := range names {
+		err := g.call("stop", stopArgs{Names: []string{n}, Timeout: timeout, Quiet: true}, nil, hooks{})
+		if err == nil {
+			err = Start(g, []string{n}, false, false)
+		}
+		var exit *ExitError
+		if errors.As(err, &exit) {
+			return err // interrupted
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return Start(g, names, false, false)
+	return errors.Join(errs...)
 }
 
 func init() {
