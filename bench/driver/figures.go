@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/denproject/den/internal/testimage"
 )
 
 func (b *bench) store() string { return filepath.Join(b.work, "den") }
@@ -172,7 +174,7 @@ func (b *bench) networkFigures(im *images) {
 	subjects := []download{
 		// The host's own speed: the container's client, the same busybox
 		// binary, on the host; and curl.
-		{"host wget", []string{"/bin/busybox", "wget", "-q", "-O", "/dev/null", local}},
+		{"host wget", []string{testimage.BusyboxPath, "wget", "-q", "-O", "/dev/null", local}},
 		{"host curl", []string{"curl", "-sf", "-o", "/dev/null", local}},
 	}
 	for _, backend := range []string{"pasta", "slirp4netns", "builtin"} {
