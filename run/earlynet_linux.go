@@ -129,16 +129,13 @@ func pastaDir(root string) (string, *os.File, error) {
 }
 
 // startNetworkEarly starts the network for the early init of container
-// id, if it has one of its own and it has not started yet: as soon as the
-// container's directory exists, beside the mount and the config.
-func (c *child) startNetworkEarly(sp *spec.Spec, id string) {
+// id, whose directory is dir, if it has one of its own and it has not
+// started yet: as soon as the container exists, beside the mount and the
+// config.
+func (c *child) startNetworkEarly(sp *spec.Spec, id, dir string) {
 	f := c.early
 	if c.earlyNet != nil || f == nil || !sp.Network.Own() {
 		return
-	}
-	dir, err := c.store.Dir(id)
-	if err != nil {
-		return // the network starts later, the usual way
 	}
 	if f.wait() != nil {
 		return

@@ -26,7 +26,11 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	f := c.takeInit(sp, ic, joined)
 	handed := false // to the command, or to itself (alone)
 	defer func() { f.end(!handed) }()
-	files, err := c.initFiles(st, id, ic, f.early)
+	dir, err := st.RunDir(id)
+	if err != nil {
+		return 125, err
+	}
+	files, err := c.initFiles(st, id, dir, ic, f.early)
 	defer func() { ctl.CloseAll(files) }()
 	if err != nil {
 		return 125, err
@@ -39,7 +43,6 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 	c.mu.Lock()
 	c.toInit = conn
 	c.mu.Unlock()
-	dir, _ := st.RunDir(id)
 	// For den stop and den kill, from other shells.
 	_ = records.WriteInitPid(dir, cmd.Process.Pid)
 	alone := leavesAlone(sp)
@@ -83,15 +86,11 @@ func (c *child) launch(st *overlay.Store, ic *pid1.Config, sp *spec.Spec, id str
 }
 
 // initFiles are what the config brings the init: its listening socket,
-// bound in the container's run directory, which den exec dials; the
-// container's directory, for its log; and for an init started before the
-// mount, the root filesystem.
-func (c *child) initFiles(st *overlay.Store, id string, ic *pid1.Config, early bool) ([]*os.File, error) {
-	dir, err := st.RunDir(id)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := ctl.Listen(filepath.Join(dir, socketName))
+// bound in the container's run directory (runDir), which den exec dials;
+// the container's directory, for its log; and for an init started before
+// the mount, the root filesystem.
+func (c *child) initFiles(st *overlay.Store, id, runDir string, ic *pid1.Config, early bool) ([]*os.File, error) {
+	ln, err := ctl.Listen(filepath.Join(runDir, socketName))
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,11 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 		withAll.Network.Ports = sp.Network.PublishAll(cfg.ExposedPorts)
 		sp = &withAll
 	}
-	c.startNetworkEarly(sp, id)
+	dir, err := st.Dir(id)
+	if err != nil {
+		return 125, err
+	}
+	c.startNetworkEarly(sp, id, dir)
 	defer c.dropNetwork()
 	rootfs, err := st.Mount(id)
 	c.g.debugf("rootfs mounted")
@@ -52,10 +56,6 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 		hostname = id[:12]
 	}
 	rec.Hostname = hostname
-	dir, err := st.Dir(id)
-	if err != nil {
-		return 125, err
-	}
 	files, err := etcFiles(dir, hostname, sp.Network)
 	if err != nil {
 		return 125, err
