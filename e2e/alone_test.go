@@ -17,6 +17,18 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
+// allPids lists the processes in /proc.
+func allPids() []int {
+	var out []int
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		if n, err := strconv.Atoi(filepath.Base(p)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func ppid(pid int) int {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	s := string(b)

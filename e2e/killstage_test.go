@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -118,9 +117,7 @@ func TestKillDetachedChildAnyTime(t *testing.T) {
 // itself den-init).
 func inits() int {
 	n := 0
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		pid, _ := strconv.Atoi(filepath.Base(p))
+	for _, pid := range allPids() {
 		if c := comm(pid); (c == "den-init" || c == "exe") && processAlive(pid) {
 			n++
 		}
@@ -131,9 +128,7 @@ func inits() int {
 // childOf is the den child of the den pid (not newuidmap or newgidmap,
 // which den also starts), or 0.
 func childOf(pid int) int {
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		n, _ := strconv.Atoi(filepath.Base(p))
+	for _, n := range allPids() {
 		if ppid(n) == pid && comm(n) == comm(pid) {
 			return n
 		}

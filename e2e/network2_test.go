@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -304,17 +303,6 @@ func TestPublishAllSlirpGoesWithItsDen(t *testing.T) {
 			t.Fatalf("after its den was killed: command running %v, %d network programs (before %d)", processRunning("sleep", "4244"), helpers(), before)
 		}
 	}
-}
-
-func allPids() []int {
-	var out []int
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		if n, err := strconv.Atoi(filepath.Base(p)); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 func TestNetworkBadInput(t *testing.T) {
