@@ -24,8 +24,9 @@ func newPull(g *run.Global) *cobra.Command {
   den pull registry.example.com/team/app@sha256:...`,
 		Args: minArgs(1, "at least one image reference"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !o.Quiet {
-				// Progress goes to stdout, as docker pull's does.
+			if !o.Quiet && isTerminal(os.Stdout) {
+				// Bars on a terminal only: docker load's output to a pipe
+				// or file is its "Loaded image:" lines alone.
 				p := newProgress(os.Stdout)
 				defer p.close()
 				o.Progress = p.event
@@ -56,8 +57,9 @@ func newLoad(g *run.Global) *cobra.Command {
   den load -i ./oci-layout-dir`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !o.Quiet {
-				// Progress goes to stdout, as docker pull's does.
+			if !o.Quiet && isTerminal(os.Stdout) {
+				// Bars on a terminal only: docker load's output to a pipe
+				// or file is its "Loaded image:" lines alone.
 				p := newProgress(os.Stdout)
 				defer p.close()
 				o.Progress = p.event
@@ -143,7 +145,7 @@ func newRmi(g *run.Global) *cobra.Command {
 }
 
 func newImage(g *run.Global) *cobra.Command {
-	img := &cobra.Command{Use: "image", Short: "Manage images"}
+	img := group("image", "Manage images", "  den image ls\n  den image rm busybox")
 	var format string
 	inspectCmd := &cobra.Command{
 		Use:     "inspect [flags] IMAGE...",

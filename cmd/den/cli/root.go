@@ -42,13 +42,21 @@ func Execute() int {
 		return coded.ExitCode()
 	}
 	// docker's convention: 125 when den itself fails to run a container.
-	if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "exec") {
+	if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "create" || cmd.Name() == "exec") {
 		return 125
 	}
 	return 1
 }
 
 type usageError struct{ error }
+
+func (u *usageError) Unwrap() error { return u.error }
+
+// flagError is a flag den does not know or cannot read: docker's CLI
+// exits 125 for it, whatever the command.
+type flagError struct{ error }
+
+func (*flagError) ExitCode() int { return 125 }
 
 // The groups of den --help.
 const (
@@ -84,7 +92,7 @@ func newRoot(g *run.Global, only string) *cobra.Command {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{&flagError{err}} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.Root, "root", "", "store directory (default $XDG_DATA_HOME/den or ~/.local/share/den)")
 	pf.BoolVar(&g.Debug, "debug", false, "print debug messages")

@@ -167,14 +167,38 @@ func newContainerPrune(g *run.Global) *cobra.Command {
 	return cmd
 }
 
+// newContainer is docker's `container` group: each container command
+// again under it (`den container ls`, `den container rm`), as scripts
+// written for docker call them.
 func newContainer(g *run.Global) *cobra.Command {
-	c := &cobra.Command{Use: "container", Short: "Manage containers"}
-	c.AddCommand(newContainerPrune(g), newExport(g))
+	c := group("container", "Manage containers", "  den container ls -a\n  den container rm -f web")
+	ls := newPs(g)
+	ls.Use, ls.Aliases = "ls [flags]", []string{"ps", "list"}
+	inspectCmd := newInspect(g)
+	inspectCmd.Use, inspectCmd.Short = "inspect [flags] CONTAINER...", "Print containers as docker does (JSON, or a template)"
+	inspectCmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return inspect(cmd, g, args, cmd.Flag("format").Value.String(), run.TypeContainer)
+	}
+	c.AddCommand(ls, inspectCmd, newContainerPrune(g), newExport(g), newRun(g), newCreate(g), newStart(g),
+		newRestart(g), newStop(g), newKill(g), newRm(g), newLogs(g), newWait(g), newExec(g), newAttach(g),
+		newCp(g), newPort(g), newTop(g))
 	return c
 }
 
+// group is a command that only holds others. `den GROUP WORD`, WORD no
+// command of the group, is refused: cobra would print the group's help
+// and exit 0, and a script would take `den container frobnicate` for done.
+func group(use, short, example string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Example: example, RunE: func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		return &usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+	}}
+}
+
 func newSystem(g *run.Global) *cobra.Command {
-	sys := &cobra.Command{Use: "system", Short: "Manage den's store"}
+	sys := group("system", "Manage den's store", "  den system df\n  den system prune -f")
 	var all, force, volumes bool
 	prune := &cobra.Command{
 		Use:     "prune [flags]",

@@ -17,7 +17,7 @@ func init() {
 }
 
 func newVolume(g *run.Global) *cobra.Command {
-	v := &cobra.Command{Use: "volume", Short: "Manage volumes"}
+	v := group("volume", "Manage volumes", "  den volume ls\n  den volume create data")
 	var labels []string
 	create := &cobra.Command{
 		Use:     "create [NAME]",
