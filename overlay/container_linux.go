@@ -3,8 +3,10 @@ package overlay
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/docker/docker/pkg/namesgenerator"
 	"go.podman.io/storage"
 )
 
@@ -28,11 +30,10 @@ var ErrNameInUse = errors.New("name is already in use")
 // directory and its overlay is mounted "volatile": nothing of it is synced
 // to disk, which would cost milliseconds at creation and at unmount.
 func (s *Store) CreateContainer(name, imageID, metadata string, volatile bool) (*Container, error) {
-	var names []string
-	if name != "" {
-		names = []string{name}
+	if name == "" {
+		return s.createNamed(imageID, metadata, volatile)
 	}
-	c, err := s.s.CreateContainer("", names, imageID, "", metadata, &storage.ContainerOptions{Volatile: volatile})
+	c, err := s.s.CreateContainer("", []string{name}, imageID, "", metadata, &storage.ContainerOptions{Volatile: volatile})
 	if errors.Is(err, storage.ErrDuplicateName) {
 		return nil, fmt.Errorf("container name %q: %w (remove it with: den rm %s)", name, ErrNameInUse, name)
 	}
@@ -40,6 +41,22 @@ func (s *Store) CreateContainer(name, imageID, metadata string, volatile bool) (
 		return nil, fmt.Errorf("creating container from image %s: %w", short(imageID), err)
 	}
 	return conv(c), nil
+}
+
+// createNamed gives a container docker's kind of name (adjective_surname,
+// then with a digit on a clash), so that ps's NAMES is never empty.
+func (s *Store) createNamed(imageID, metadata string, volatile bool) (*Container, error) {
+	for retry := 0; ; retry++ {
+		name := namesgenerator.GetRandomName(retry)
+		c, err := s.s.CreateContainer("", []string{name}, imageID, "", metadata, &storage.ContainerOptions{Volatile: volatile})
+		if errors.Is(err, storage.ErrDuplicateName) && retry < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("creating container from image %s: %w", short(imageID), err)
+		}
+		return conv(c), nil
+	}
 }
 
 // SetMetadata replaces den's metadata for the container.
@@ -62,6 +79,10 @@ func (s *Store) Containers() ([]Container, error) {
 
 // FindContainer resolves a name, an id or a unique id prefix.
 func (s *Store) FindContainer(nameOrID string) (*Container, error) {
+	// docker's names start with a slash (inspect's .Name); either spelling.
+	if n := strings.TrimPrefix(nameOrID, "/"); n != "" {
+		nameOrID = n
+	}
 	c, err := s.s.Container(nameOrID)
 	if err == nil {
 		return conv(c), nil
@@ -72,9 +93,9 @@ func (s *Store) FindContainer(nameOrID string) (*Container, error) {
 	}
 	var found *Container
 	for i := range cs {
-		if len(nameOrID) >= 3 && len(cs[i].ID) >= len(nameOrID) && cs[i].ID[:len(nameOrID)] == nameOrID {
+		if strings.HasPrefix(cs[i].ID, nameOrID) {
 			if found != nil {
-				return nil, fmt.Errorf("container id prefix %s is ambiguous", nameOrID)
+				return nil, fmt.Errorf("multiple IDs found with provided prefix: %s (give more of the ID, or the name)", nameOrID)
 			}
 			found = conv(&cs[i])
 		}

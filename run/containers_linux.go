@@ -28,7 +28,9 @@ func (c *child) rm(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.eachContainer(a.Names, func(n string, ctr *overlay.Container, r records.Record) error {
+	// docker rm -f: a container that is not there is said, and is no
+	// failure (`den rm -f old` in a script's cleanup).
+	return nil, c.forContainers(a.Names, func(n string, ctr *overlay.Container, r records.Record) error {
 		if r.State == records.Running {
 			if !a.Force {
 				return fmt.Errorf("%s: container is running; stop it first or use den rm -f", n)
@@ -36,20 +38,20 @@ func (c *child) rm(args json.RawMessage) (any, error) {
 			c.killNow(ctr, &r)
 		}
 		return c.removeContainer(ctr)
-	})
+	}, true, a.Force)
 }
 
 // eachContainer applies fn to each named container and prints the names
 // it succeeded for, as docker does.
 func (c *child) eachContainer(names []string, fn func(string, *overlay.Container, records.Record) error) error {
-	return c.forContainers(names, fn, true)
+	return c.forContainers(names, fn, true, false)
 }
 
 func (c *child) eachContainerQuiet(names []string, fn func(string, *overlay.Container, records.Record) error) error {
-	return c.forContainers(names, fn, false)
+	return c.forContainers(names, fn, false, false)
 }
 
-func (c *child) forContainers(names []string, fn func(string, *overlay.Container, records.Record) error, print bool) error {
+func (c *child) forContainers(names []string, fn func(string, *overlay.Container, records.Record) error, print, missingOK bool) error {
 	st, err := c.open()
 	if err != nil {
 		return err
@@ -64,6 +66,9 @@ func (c *child) forContainers(names []string, fn func(string, *overlay.Container
 			} else {
 				err = fn(n, ctr, r)
 			}
+		} else if missingOK && errors.Is(err, overlay.ErrContainerUnknown) {
+			fmt.Fprintln(os.Stderr, "den: "+err.Error())
+			continue
 		}
 		if err != nil {
 			errs = append(errs, err)

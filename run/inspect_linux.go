@@ -61,8 +61,12 @@ func (c *child) inspect(args json.RawMessage) (any, error) {
 	for _, n := range a.Names {
 		var item any
 		if a.Type != TypeImage {
-			if ctr, err := st.FindContainer(n); err == nil {
+			ctr, err := st.FindContainer(n)
+			if err == nil {
 				item = c.containerJSON(st, ctr)
+			} else if !errors.Is(err, overlay.ErrContainerUnknown) { // an ambiguous prefix: no image either
+				res.Errors = append(res.Errors, err.Error())
+				continue
 			}
 		}
 		if item == nil && a.Type != TypeContainer {

@@ -42,7 +42,8 @@ func ParseLogTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+	// "0" is the Unix epoch (docker's GetTimestamp), not now.
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 && s != "0" {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {

@@ -50,6 +50,9 @@ func (c *child) logs(args json.RawMessage) (any, error) {
 	}
 	rec := records.Decode(ctr.Metadata)
 	if _, err := os.Stat(filepath.Join(dir, pid1.LogName)); err != nil {
+		if rec.State == records.Created {
+			return nil, nil // never started: nothing to show, as docker
+		}
 		if rec.Spec != nil && rec.Spec.Rm {
 			return nil, fmt.Errorf("%s keeps no logs: it was started with --rm", a.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ func checkFilters(filters []string) (map[string][]string, error) {
 		k, v, ok := strings.Cut(f, "=")
 		k = strings.ToLower(strings.TrimSpace(k))
 		if !ok || v == "" {
-			return nil, fmt.Errorf("invalid filter %q: use KEY=VALUE with name, id, status, label or ancestor", f)
+			return nil, fmt.Errorf("invalid filter %q: use KEY=VALUE with name, id, status, exited, label or ancestor", f)
 		}
 		switch k {
 		case "name":
@@ -66,9 +67,13 @@ func checkFilters(filters []string) (map[string][]string, error) {
 			if !slices.Contains(psStates, v) {
 				return nil, fmt.Errorf("invalid filter %q: status is one of %s", f, strings.Join(psStates, ", "))
 			}
+		case "exited":
+			if _, err := strconv.Atoi(v); err != nil {
+				return nil, fmt.Errorf("invalid filter %q: exited takes an exit code", f)
+			}
 		case "id", "label", "ancestor":
 		default:
-			return nil, fmt.Errorf("invalid filter %q: den ps filters by name, id, status, label or ancestor", f)
+			return nil, fmt.Errorf("invalid filter %q: den ps filters by name, id, status, exited, label or ancestor", f)
 		}
 		out[k] = append(out[k], v)
 	}
@@ -103,8 +108,9 @@ func (c *child) ps(args json.RawMessage) (any, error) {
 		return nil, err
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Created.After(cs[j].Created) })
-	// As docker's: -n and a status filter look at stopped containers too.
-	all := o.All || o.Last > 0 || len(filters["status"]) > 0
+	// As docker's: -n and a status or exited filter look at stopped
+	// containers too.
+	all := o.All || o.Last > 0 || len(filters["status"])+len(filters["exited"]) > 0
 	rows := []PsRow{}
 	for i := range cs {
 		r, there := c.settle(st, &cs[i])
@@ -157,12 +163,15 @@ func matches(st *overlay.Store, row *PsRow, filters map[string][]string) bool {
 func matchOne(st *overlay.Store, row *PsRow, key, v string) bool {
 	switch key {
 	case "name":
+		// docker matches its names with their leading slash, and without
 		re, err := regexp.Compile(v)
-		return err == nil && row.Name != "" && re.MatchString(row.Name)
+		return err == nil && row.Name != "" && (re.MatchString(row.Name) || re.MatchString("/"+row.Name))
 	case "id":
 		return strings.HasPrefix(row.ID, v)
 	case "status":
 		return row.State == v
+	case "exited":
+		return row.State == "exited" && strconv.Itoa(row.ExitCode) == v
 	case "label":
 		k, val, hasValue := strings.Cut(v, "=")
 		got, ok := row.Labels[k]

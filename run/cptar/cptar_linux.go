@@ -26,7 +26,11 @@ func WriteTree(w io.Writer, p, top string, follow bool) error {
 	tw := tar.NewWriter(w)
 	fi, err := os.Lstat(p)
 	if err == nil && follow && fi.Mode()&os.ModeSymlink != 0 {
-		fi, err = os.Stat(p)
+		// What is read is the link's target, under the link's name: the
+		// file is opened without following links.
+		if p, err = filepath.EvalSymlinks(p); err == nil {
+			fi, err = os.Lstat(p)
+		}
 	}
 	if err != nil {
 		return err

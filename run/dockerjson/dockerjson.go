@@ -55,6 +55,10 @@ type ContainerState struct {
 	Error      string    `json:"Error"`
 	StartedAt  time.Time `json:"StartedAt"`
 	FinishedAt time.Time `json:"FinishedAt"`
+	// Health is always null (den runs no health checks): docker's JSON
+	// leaves it out then, but `{{if .State.Health}}` must read false, not
+	// fail on a missing key.
+	Health *struct{} `json:"Health"`
 }
 
 // HostConfig is the part of docker's HostConfig den has.
@@ -122,6 +126,18 @@ type NetworkSettings struct {
 	IPPrefixLen int                      `json:"IPPrefixLen"`
 	Gateway     string                   `json:"Gateway"`
 	MacAddress  string                   `json:"MacAddress"`
+	// Networks has one entry, named for the network mode (pasta,
+	// slirp4netns, builtin, host, none), with the address again: scripts
+	// read it as {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}.
+	Networks map[string]Endpoint `json:"Networks"`
+}
+
+// Endpoint is docker's EndpointSettings, the part den has.
+type Endpoint struct {
+	IPAddress   string `json:"IPAddress"`
+	IPPrefixLen int    `json:"IPPrefixLen"`
+	Gateway     string `json:"Gateway"`
+	MacAddress  string `json:"MacAddress"`
 }
 
 // Facts is what a container's inspect is made of besides its record.
@@ -172,6 +188,11 @@ func Container(f Facts, r records.Record) ContainerJSON {
 			j.NetworkSettings.IPAddress, j.NetworkSettings.IPPrefixLen = netns.ContainerIP, netns.PrefixLen
 			j.NetworkSettings.Gateway = netns.Gateway
 		}
+	}
+	j.NetworkSettings.Networks = map[string]Endpoint{}
+	if mode := sp.Network.Mode; mode != "" && mode != spec.ModeContainer {
+		ns := j.NetworkSettings
+		j.NetworkSettings.Networks[mode] = Endpoint{IPAddress: ns.IPAddress, IPPrefixLen: ns.IPPrefixLen, Gateway: ns.Gateway}
 	}
 	return j
 }

@@ -138,7 +138,7 @@ func startRestricted(pc *Config, e *ctl.ExecBody, stdio []*os.File) (int, chan i
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := workdir(pc.Cwd); err != nil {
+	if err := workdir(pc.Cwd, false); err != nil {
 		return 0, nil, fmt.Errorf("%w: %w", errBadWorkdir, err)
 	}
 	type started struct {

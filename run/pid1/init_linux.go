@@ -171,7 +171,7 @@ func (p *initProc) start(c *Config, notified <-chan struct{}) (*command, *os.Pro
 		return nil, nil, 125, err
 	}
 	stamp("rootfs ready")
-	if err := workdir(c.Cwd); err != nil {
+	if err := workdir(c.Cwd, true); err != nil {
 		return nil, nil, 125, err
 	}
 	stdio, closeStdio, drain, err := p.stdio(c)
@@ -265,14 +265,15 @@ func reapAll(pid int) (code int, done bool) {
 	}
 }
 
-// workdir enters the working directory, creating it when the image lacks
-// it, as docker does.
-func workdir(dir string) error {
+// workdir checks the command's working directory; the container's own
+// (create) is made when missing, as docker's run -w does, den exec's is
+// not (docker exec fails).
+func workdir(dir string, create bool) error {
 	if dir == "" {
 		dir = "/"
 	}
 	fi, err := os.Stat(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) && create {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("creating working directory %s: %w", dir, err)
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/moby/sys/signal"
 
@@ -12,14 +14,23 @@ import (
 	"github.com/denproject/den/run/security"
 )
 
+// validName is docker's pattern for a container's name (the leading
+// slash of docker's API spelling taken off).
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
 // Build checks every flag and resolves what must be read on the host:
 // env files, den's own environment for a bare -e KEY, bind sources, the
 // network backend, a seccomp profile. Each error is one line naming the
 // flag.
 func Build(f *Flags) (*Spec, error) {
-	s := &Spec{Image: f.Image, Args: f.Args, Name: f.Name, User: f.User, Workdir: f.Workdir,
+	s := &Spec{Image: f.Image, Args: f.Args, User: f.User, Workdir: f.Workdir,
 		Hostname: f.Hostname, Tty: f.Tty, Interactive: f.Interactive, Rm: f.Rm, Detach: f.Detach,
 		Platform: f.Platform, Insecure: f.Insecure}
+	f.Name = strings.TrimPrefix(f.Name, "/")
+	if f.Name != "" && !validName.MatchString(f.Name) {
+		return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, two characters at least", f.Name)
+	}
+	s.Name = f.Name
 	if err := pull.CheckRef(f.Image); err != nil {
 		if len(f.Image) < 3 || !isHexString(f.Image) {
 			return nil, err

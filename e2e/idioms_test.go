@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// What scripts written for docker do with containers, each as docker
+// answers it: the container group, cleanup with rm -f, names, filters,
+// cp -L, exec's working directory, logs of a container never started.
+func TestDockerScriptIdioms(t *testing.T) {
+	e, ref := pulled(t)
+
+	// A container without --name gets docker's kind of name.
+	id := strings.TrimSpace(e.ok("run", "-d", ref, "sh", "-c", "echo real > /tmp/real; ln -s /tmp/real /tmp/lnk; exit 3").stdout)
+	e.ok("wait", id)
+	name := strings.TrimSpace(e.ok("ps", "-a", "--filter", "id="+id, "--format", "{{.Names}}").stdout)
+	if !regexp.MustCompile(`^[a-z]+_[a-z]+[0-9]*$`).MatchString(name) {
+		t.Fatalf("generated name %q", name)
+	}
+	// docker's spellings: /NAME, and the exited filter (which implies -a).
+	if r := e.ok("inspect", "-f", "{{.State.ExitCode}}", "/"+name); r.stdout != "3\n" {
+		t.Fatalf("inspect /NAME: %s", r)
+	}
+	if r := e.ok("ps", "-q", "--no-trunc", "--filter", "exited=3", "--filter", "name=^/"+name+"$"); r.stdout != id+"\n" {
+		t.Fatalf("ps --filter exited=3 name=^/NAME$: %s", r)
+	}
+	if r := e.ok("ps", "-q", "--filter", "exited=0"); r.stdout != "" {
+		t.Fatalf("ps --filter exited=0: %s", r)
+	}
+
+	// cp -L copies what the link points to.
+	dst := filepath.Join(e.dir, "copied")
+	e.ok("cp", "-L", name+":/tmp/lnk", dst)
+	if b, err := os.ReadFile(dst); err != nil || string(b) != "real\n" {
+		t.Fatalf("cp -L: %q, %v", b, err)
+	}
+
+	// The container group: the same commands, as docker's.
+	if r := e.ok("container", "ls", "-a", "-q", "--no-trunc"); !strings.Contains(r.stdout, id) {
+		t.Fatalf("container ls: %s", r)
+	}
+	e.ok("container", "rm", name)
+	if r := e.den("container", "frobnicate"); r.code == 0 {
+		t.Fatalf("an unknown container command passed: %s", r)
+	}
+	// rm -f of what is not there: said, exit 0 (a script's cleanup).
+	if r := e.den("rm", "-f", name); r.code != 0 || !strings.Contains(r.stderr, "no such container") {
+		t.Fatalf("rm -f of a removed container: %s", r)
+	}
+	if r := e.den("rm", name); r.code == 0 {
+		t.Fatalf("rm of a removed container passed: %s", r)
+	}
+
+	// Names docker refuses, refused with 125.
+	for _, bad := range []string{"bad name", "../x", "a/b", "-x", "x"} {
+		if r := e.den("run", "--rm", "--name", bad, ref, "true"); r.code != 125 || !strings.Contains(r.stderr, "invalid container name") {
+			t.Fatalf("--name %q: %s", bad, r)
+		}
+	}
+	// A flag den does not know: 125, as docker's CLI.
+	if r := e.den("ps", "--bogus"); r.code != 125 {
+		t.Fatalf("unknown flag: %s", r)
+	}
+
+	// exec -w: a missing directory fails (126) and is not made.
+	e.ok("run", "-d", "--name", "live", ref, "sleep", "60")
+	if r := e.den("exec", "-w", "/nonexist", "live", "pwd"); r.code != 126 {
+		t.Fatalf("exec -w /nonexist: %s", r)
+	}
+	if r := e.den("exec", "live", "test", "-e", "/nonexist"); r.code != 1 {
+		t.Fatalf("exec -w made the directory: %s", r)
+	}
+	// inspect's idioms: the address through Networks, no health check.
+	tmpl := "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}"
+	if r := e.ok("inspect", "-f", tmpl, "live"); r.stdout != "10.0.2.100 none\n" {
+		t.Fatalf("inspect idioms: %s", r)
+	}
+	e.ok("rm", "-f", "live")
+
+	// logs of a container never started: nothing, exit 0.
+	e.ok("create", "--name", "fresh", ref, "echo", "hi")
+	if r := e.ok("logs", "fresh"); r.stdout != "" {
+		t.Fatalf("logs of a created container: %s", r)
+	}
+	e.ok("start", "-a", "fresh")
+	if r := e.ok("logs", "--since", "0", "fresh"); r.stdout != "hi\n" {
+		t.Fatalf("logs --since 0: %s", r)
+	}
+}
