@@ -83,11 +83,20 @@ func TestImportExport(t *testing.T) {
 	if r.stdout != "1000:1000\nhi\n/home/u\n" {
 		t.Fatalf("owner, ENV, WORKDIR inside: %q", r.stdout)
 	}
-	// From stdin, unnamed.
+	// From stdin, unnamed: docker prints the new image's sha256:ID alone,
+	// which a script runs.
 	f, _ := os.Open(good)
 	defer f.Close()
-	if r := e.denIn(f, "import", "-"); r.code != 0 {
+	r = e.denIn(f, "import", "--change", "ENV A=1 B=\"two words\"", "--change", "EXPOSE 8080", "-")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !strings.HasPrefix(id, "sha256:") || len(id) != 71 {
 		t.Fatalf("import -: %s", r)
+	}
+	if r := e.ok("run", "--rm", id, "sh", "-c", "echo $A $B; cat /home/u/owned.txt"); r.stdout != "1 two words\nmine\n" {
+		t.Fatalf("run of the imported ID: %s", r)
+	}
+	if r := e.ok("inspect", "-f", "{{json .Config.ExposedPorts}}", id); r.stdout != "{\"8080/tcp\":{}}\n" {
+		t.Fatalf("EXPOSE from --change: %s", r)
 	}
 	evil := filepath.Join(e.dir, "evil.tar")
 	os.WriteFile(evil, fsTar(t, true), 0o644)
@@ -95,7 +104,7 @@ func TestImportExport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "..", "escaped.txt")); err == nil {
 		t.Fatal("the ../ entry was written")
 	}
-	oneLineError(t, e.den("import", "--change", "EXPOSE 80", good), "den import takes CMD")
+	oneLineError(t, e.den("import", "--change", "RUN make", good), "den import takes CMD")
 
 	// Export: the container's own owners, and what it wrote.
 	e.ok("run", "--name", "ex", "imported:1", "sh", "-c", "echo new > /home/u/new.txt")

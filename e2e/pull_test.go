@@ -46,8 +46,11 @@ func TestPullListsImage(t *testing.T) {
 		t.Fatalf("den images table: %s", table)
 	}
 	q := e.ok("pull", "-q", ref)
-	if d := strings.TrimSpace(q.stdout); !strings.HasPrefix(d, "sha256:") || len(d) != 71 || q.stderr != "" {
-		t.Fatalf("pull -q should print only the digest: %s", q)
+	if q.stdout != ref+"\n" || q.stderr != "" {
+		t.Fatalf("pull -q should print only the reference, as docker: %s", q)
+	}
+	if r := e.ok("run", "--rm", strings.TrimSpace(q.stdout), "echo", "ran"); r.stdout != "ran\n" {
+		t.Fatalf("run of what pull -q printed: %s", r)
 	}
 }
 
@@ -335,18 +338,34 @@ func dropTarEntry(src, dst string, suffixes ...string) error {
 	return tw.Close()
 }
 
+// rmi follows docker: an image a container uses is refused; -f takes a
+// stopped container's image's names off and leaves the image to it; a
+// running container's image cannot be forced; an ID with several names
+// must be forced.
 func TestRmiRefusesImageInUse(t *testing.T) {
 	_, ref := busybox(t)
 	e := newEnv(t)
 	e.ok("pull", ref)
+	id := strings.TrimSpace(e.ok("inspect", "-f", "{{.Id}}", ref).stdout) // sha256:..., which rmi and run take
 	e.ok("run", "--name", "keep", ref, "true")
 	oneLineError(t, e.den("rmi", ref), "in use")
-	e.ok("rmi", "-f", ref)
+	if r := e.ok("rmi", "-f", ref); !strings.Contains(r.stdout, "Untagged: "+ref) || strings.Contains(r.stdout, "Deleted") {
+		t.Fatalf("rmi -f of a stopped container's image: %s", r)
+	}
+	if r := e.ok("start", "-a", "keep"); r.code != 0 {
+		t.Fatalf("the container lost its image: %s", r)
+	}
+	e.ok("run", "-d", "--name", "live", id, "sleep", "60")
+	oneLineError(t, e.den("rmi", "-f", id), "cannot be forced", "running container")
+	e.ok("rm", "-f", "live", "keep")
+	e.ok("tag", id, "example.com/a:1")
+	e.ok("tag", id, "example.com/b:1")
+	oneLineError(t, e.den("rmi", id), "must be forced")
+	if r := e.ok("rmi", "-f", id); !strings.Contains(r.stdout, "Untagged: example.com/a:1") || !strings.Contains(r.stdout, "Deleted: "+id) {
+		t.Fatalf("rmi -f ID: %s", r)
+	}
 	if rows := imageRows(t, e); len(rows) != 0 {
 		t.Fatalf("rmi -f left %v", rows)
-	}
-	if r := e.ok("ps", "-a", "--format", "json"); strings.Contains(r.stdout, "keep") {
-		t.Fatalf("rmi -f left the container: %s", r.stdout)
 	}
 	layers, _ := filepath.Glob(filepath.Join(e.store(), "overlay", "*", "diff"))
 	if len(layers) != 0 {

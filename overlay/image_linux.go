@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,7 +52,7 @@ func (s *Store) PutImage(spec ImageSpec) error {
 		return nil
 	}
 	opts := &storage.ImageOptions{
-		CreationDate: time.Now(),
+		CreationDate: builtAt(spec.Config),
 		BigData:      []storage.ImageBigDataOption{{Key: keyConfig, Data: spec.Config}},
 	}
 	if spec.Manifest != nil {
@@ -69,6 +70,18 @@ func (s *Store) PutImage(spec ImageSpec) error {
 		return fmt.Errorf("tagging image %s: %w", short(spec.ID), err)
 	}
 	return nil
+}
+
+// builtAt is the config's "created", which images' CREATED shows (as
+// docker's and podman's do); the time of storing when it has none.
+func builtAt(config []byte) time.Time {
+	var c struct {
+		Created time.Time `json:"created"`
+	}
+	if json.Unmarshal(config, &c) != nil || c.Created.IsZero() {
+		return time.Now()
+	}
+	return c.Created
 }
 
 // Images lists the stored images, newest first as the store keeps them.
@@ -110,6 +123,10 @@ var ErrImageUnknown = errors.New("no such image")
 // FindImage resolves a full name (as den normalises it), an id or a
 // unique id prefix.
 func (s *Store) FindImage(nameOrID string) (*Image, error) {
+	// sha256:ID, as inspect's .Id prints it
+	if id, ok := strings.CutPrefix(nameOrID, "sha256:"); ok && len(id) >= 3 && isHex(id) {
+		nameOrID = id
+	}
 	if id, err := s.s.Lookup(nameOrID); err == nil {
 		if im, err := s.s.Image(id); err == nil {
 			return &Image{ID: im.ID, Names: im.Names, Digest: string(im.Digest), Created: im.Created}, nil

@@ -10,6 +10,7 @@ import (
 	"path"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,8 +121,10 @@ func ImportArchive(src, out, ref string, changes []string) error {
 	return tarball.MultiRefWriteToFile(out, map[name.Reference]v1.Image{r: img})
 }
 
-// applyChange is one Dockerfile instruction of --change: CMD, ENTRYPOINT
-// (JSON or shell form), ENV, WORKDIR, USER.
+// applyChange is one Dockerfile instruction of --change, those docker's
+// import takes that den can: CMD, ENTRYPOINT (JSON or shell form), ENV
+// and LABEL (KEY=VALUE pairs, or the old KEY VALUE), EXPOSE, VOLUME,
+// WORKDIR, USER.
 func applyChange(c *v1.Config, ch string) error {
 	instr, arg, _ := strings.Cut(strings.TrimSpace(ch), " ")
 	arg = strings.TrimSpace(arg)
@@ -130,15 +133,53 @@ func applyChange(c *v1.Config, ch string) error {
 		c.Cmd = command(arg)
 	case "ENTRYPOINT":
 		c.Entrypoint = command(arg)
-	case "ENV":
-		k, v, ok := strings.Cut(arg, "=")
-		if !ok {
-			k, v, ok = strings.Cut(arg, " ")
+	case "ENV", "LABEL":
+		pairs, err := keyValues(arg)
+		if err != nil {
+			return fmt.Errorf("--change %q: %w", ch, err)
 		}
-		if !ok || k == "" {
-			return fmt.Errorf("--change %q: ENV needs NAME=VALUE", ch)
+		for _, kv := range pairs {
+			if strings.ToUpper(instr) == "ENV" {
+				c.Env = setEnv(c.Env, kv[0], kv[1])
+				continue
+			}
+			if c.Labels == nil {
+				c.Labels = map[string]string{}
+			}
+			c.Labels[kv[0]] = kv[1]
 		}
-		c.Env = append(c.Env, k+"="+strings.Trim(strings.TrimSpace(v), `"`))
+	case "EXPOSE":
+		for _, p := range strings.Fields(arg) {
+			port, proto, _ := strings.Cut(p, "/")
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || proto != "" && proto != "tcp" && proto != "udp" && proto != "sctp" {
+				return fmt.Errorf("--change %q: EXPOSE takes PORT or PORT/PROTO (tcp, udp, sctp)", ch)
+			}
+			if proto == "" {
+				proto = "tcp"
+			}
+			if c.ExposedPorts == nil {
+				c.ExposedPorts = map[string]struct{}{}
+			}
+			c.ExposedPorts[port+"/"+proto] = struct{}{}
+		}
+	case "VOLUME":
+		var dirs []string
+		if strings.HasPrefix(arg, "[") {
+			if err := json.Unmarshal([]byte(arg), &dirs); err != nil {
+				return fmt.Errorf("--change %q: VOLUME's JSON form: %w", ch, err)
+			}
+		} else {
+			dirs = strings.Fields(arg)
+		}
+		for _, d := range dirs {
+			if !path.IsAbs(d) {
+				return fmt.Errorf("--change %q: VOLUME needs absolute paths", ch)
+			}
+			if c.Volumes == nil {
+				c.Volumes = map[string]struct{}{}
+			}
+			c.Volumes[d] = struct{}{}
+		}
 	case "WORKDIR":
 		if !path.IsAbs(arg) {
 			return fmt.Errorf("--change %q: WORKDIR needs an absolute path", ch)
@@ -147,9 +188,81 @@ func applyChange(c *v1.Config, ch string) error {
 	case "USER":
 		c.User = arg
 	default:
-		return fmt.Errorf("--change %q: den import takes CMD, ENTRYPOINT, ENV, WORKDIR and USER", ch)
+		return fmt.Errorf("--change %q: den import takes CMD, ENTRYPOINT, ENV, LABEL, EXPOSE, VOLUME, WORKDIR and USER", ch)
 	}
 	return nil
+}
+
+// keyValues reads ENV's and LABEL's argument: KEY=VALUE pairs, a value
+// in double quotes when it holds spaces; or, with no = in the first
+// word, the old form KEY VALUE, the rest of the line the value.
+func keyValues(arg string) ([][2]string, error) {
+	first, rest, _ := strings.Cut(arg, " ")
+	if first != "" && !strings.Contains(first, "=") {
+		return [][2]string{{first, unquote(strings.TrimSpace(rest))}}, nil
+	}
+	var out [][2]string
+	for _, w := range words(arg) {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q: use KEY=VALUE", w)
+		}
+		out = append(out, [2]string{k, v})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("use KEY=VALUE")
+	}
+	return out, nil
+}
+
+// words splits at blanks outside double quotes, which it removes; a
+// backslash keeps the next character.
+func words(s string) []string {
+	var out []string
+	var b strings.Builder
+	in, quoted, escaped := false, false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			b.WriteRune(r)
+			escaped, in = false, true
+		case r == '\\':
+			escaped = true
+		case r == '"':
+			quoted, in = !quoted, true
+		case (r == ' ' || r == '\t') && !quoted:
+			if in {
+				out = append(out, b.String())
+				b.Reset()
+				in = false
+			}
+		default:
+			b.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// setEnv sets k in env, in place when it is there.
+func setEnv(env []string, k, v string) []string {
+	for i, e := range env {
+		if strings.HasPrefix(e, k+"=") {
+			env[i] = k + "=" + v
+			return env
+		}
+	}
+	return append(env, k+"="+v)
 }
 
 // command reads the JSON form ["a","b"], else the shell form.

@@ -49,7 +49,7 @@ func Import(g *Global, src, ref string, changes []string) error {
 	if err := pull.ImportArchive(src, out, ref, changes); err != nil {
 		return fmt.Errorf("den import %s: %w", src, err)
 	}
-	return Load(g, out, PullOptions{Quiet: true})
+	return Load(g, out, PullOptions{Quiet: true, IDOnly: true})
 }
 
 type exportArgs struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/dockerjson"
+	"github.com/denproject/den/run/records"
 )
 
 // PullOptions are `den pull`'s and `den load`'s flags.
@@ -24,6 +25,8 @@ type PullOptions struct {
 	Insecure bool   `json:"insecure,omitempty"`
 	Jobs     int    `json:"jobs,omitempty"`
 	Quiet    bool   `json:"quiet,omitempty"`
+	// IDOnly: load prints each image's sha256:ID alone (den import's output).
+	IDOnly bool `json:"idOnly,omitempty"`
 	// Progress draws a pull's progress; nil: none.
 	Progress func(pull.Event) `json:"-"`
 	// Report says whether the child sends progress at all.
@@ -65,8 +68,8 @@ func (c *child) pull(args json.RawMessage) (any, error) {
 	}
 	plat, _ := pull.ParsePlatform(a.Opts.Platform)
 	errs := make([]error, len(a.Refs))
+	lines := make([]string, len(a.Refs))
 	var wg sync.WaitGroup
-	var outMu sync.Mutex
 	for i, ref := range a.Refs {
 		r, _ := pull.ParseRef(ref, a.Opts.Insecure)
 		wg.Add(1)
@@ -77,16 +80,18 @@ func (c *child) pull(args json.RawMessage) (any, error) {
 				errs[i] = err
 				return
 			}
-			outMu.Lock()
-			defer outMu.Unlock()
-			if a.Opts.Quiet {
-				fmt.Println(imageDigest(img))
-			} else {
-				fmt.Printf("%s: %s\n", img.Name, imageDigest(img))
+			// -q: the reference, as docker prints it, for den run $(...)
+			if lines[i] = img.Name; !a.Opts.Quiet {
+				lines[i] += ": " + imageDigest(img)
 			}
 		}()
 	}
 	wg.Wait()
+	for _, l := range lines { // in the arguments' order
+		if l != "" {
+			fmt.Println(l)
+		}
+	}
 	if c.ctx.Err() != nil {
 		fmt.Fprintln(c.g.Stderr, "den: pull interrupted; nothing partial was kept")
 		return nil, &ExitError{Code: 130}
@@ -169,12 +174,15 @@ func (c *child) load(args json.RawMessage) (any, error) {
 	}
 	imgs, err := pull.Load(c.ctx, a.Path, c.sink(st), po)
 	err = c.diskFull(err)
-	for _, img := range imgs {
-		n := img.Name
-		if n == "" {
-			n = "<none>"
+	for _, img := range imgs { // docker's lines, which scripts cut
+		switch {
+		case a.Opts.IDOnly:
+			fmt.Printf("sha256:%s\n", img.ID)
+		case img.Name == "":
+			fmt.Printf("Loaded image ID: sha256:%s\n", img.ID)
+		default:
+			fmt.Printf("Loaded image: %s\n", img.Name)
 		}
-		fmt.Printf("Loaded image: %s (%s)\n", n, img.ID[:12])
 	}
 	return nil, err
 }
@@ -239,8 +247,9 @@ type rmiArgs struct {
 	Force bool     `json:"force,omitempty"`
 }
 
-// RemoveImages is `den rmi`: an image a container uses is refused unless
-// force, which removes those containers too, as docker's -f does.
+// RemoveImages is `den rmi`: an image a container uses is refused; with
+// force, as docker's -f, a stopped container's image loses its names and
+// stays for it, a running container's is refused still.
 func RemoveImages(g *Global, refs []string, force bool) error {
 	return g.call("rmi", rmiArgs{Refs: refs, Force: force}, nil, hooks{})
 }
@@ -277,24 +286,39 @@ func (c *child) removeImage(st *overlay.Store, ref string, force bool) (string, 
 		return "", err
 	}
 	full := pull.Normalize(ref)
-	if len(im.Names) > 1 && slices.Contains(im.Names, full) {
+	byName := slices.Contains(im.Names, full)
+	if len(im.Names) > 1 && byName {
 		if _, err := st.Untag(im.ID, full); err != nil {
 			return "", err
 		}
 		fmt.Printf("Untagged: %s\n", full)
 		return "", nil
 	}
+	if len(im.Names) > 1 && !force {
+		return "", fmt.Errorf("unable to delete %s (must be forced): the image has %d names; remove them one by one, or use den rmi -f", ref, len(im.Names))
+	}
 	users, err := st.ImageUsers(im.ID)
 	if err != nil {
 		return "", err
 	}
-	if len(users) > 0 && !force {
-		return "", fmt.Errorf("%s: image is in use by container %s; remove the container first (den rm) or use den rmi -f", ref, users[0].ID[:12])
-	}
-	for _, u := range users {
-		if err := c.removeContainer(&u); err != nil {
-			return "", err
+	if len(users) > 0 {
+		// As docker: never a running container's image; -f takes the
+		// names off the image of stopped ones, which keep it.
+		for _, u := range users {
+			if records.Decode(u.Metadata).State == records.Running {
+				return "", fmt.Errorf("unable to delete %s (cannot be forced): image is being used by running container %s", ref, u.ID[:12])
+			}
 		}
+		if !force {
+			return "", fmt.Errorf("%s: image is in use by container %s; remove the container first (den rm), or use den rmi -f to take its names off", ref, users[0].ID[:12])
+		}
+		for _, n := range im.Names {
+			if _, err := st.Untag(im.ID, n); err != nil {
+				return "", err
+			}
+			fmt.Printf("Untagged: %s\n", n)
+		}
+		return "", nil
 	}
 	if err := st.RemoveImage(im.ID); err != nil {
 		return "", err
