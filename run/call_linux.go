@@ -116,7 +116,12 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 		ExtraFiles: []*os.File{remote}, Env: []string{ctl.EnvRole + "=child"},
 		Setpgid: !h.terminal, Detach: h.detach}
 	if h.stdin {
-		uo.Stdin = os.Stdin
+		in, handed, err := ctl.GuardInput(os.Stdin)
+		if err != nil {
+			return nil, err
+		}
+		defer handed()
+		uo.Stdin = in
 	}
 	if h.file != nil || len(h.preserve) > 0 {
 		f := h.file

@@ -55,14 +55,18 @@ func Exec(g *Global, name string, o ExecOptions) error {
 		Interactive: o.Interactive, Privileged: o.Privileged, Detach: o.Detach}
 	var files []*os.File
 	if !o.Tty && !o.Detach {
-		stdin := os.Stdin
-		if !o.Interactive {
-			null, err := os.Open(os.DevNull)
+		stdin, err := os.Open(os.DevNull)
+		if err != nil {
+			return err
+		}
+		defer stdin.Close()
+		if o.Interactive {
+			in, handed, err := ctl.GuardInput(os.Stdin)
 			if err != nil {
 				return err
 			}
-			defer null.Close()
-			stdin = null
+			defer handed()
+			stdin = in
 		}
 		files = []*os.File{stdin, os.Stdout, os.Stderr}
 	}

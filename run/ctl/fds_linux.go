@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"io"
 	"os"
 	"strconv"
 
@@ -46,3 +47,40 @@ var inherited [64]bool
 // FromCaller says whether descriptor fd came from den's caller, as
 // CloseInherited found it (only 3 to 66 are looked at).
 func FromCaller(fd int) bool { return fd >= 3 && fd < 3+len(inherited) && inherited[fd-3] }
+
+// Passable is what the command may hold of den's own descriptors: a pipe,
+// a socket, /dev/null. A terminal is not (TIOCSTI would push input into
+// the user's shell, which runs it once den exits), nor a file (reopened
+// through /proc/self/fd, truncated): those reach the command through a
+// pipe, as docker's streams always do. Input is copied by the den the
+// user runs, in the terminal's foreground process group (a read from a
+// background one stops the reader's group); output by the init.
+func Passable(f *os.File) bool {
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil {
+		return false
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		return true
+	case unix.S_IFCHR:
+		return st.Rdev == unix.Mkdev(1, 3)
+	}
+	return false
+}
+
+// GuardInput is f, or when f is not Passable the read end of a pipe fed
+// from f by a goroutine, and the function that closes that read end once
+// it has been handed on. The copy is never waited for: a terminal may
+// never end.
+func GuardInput(f *os.File) (*os.File, func(), error) {
+	if Passable(f) {
+		return f, func() {}, nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	go func() { _, _ = io.Copy(w, f); w.Close() }()
+	return r, func() { r.Close() }, nil
+}

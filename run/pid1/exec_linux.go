@@ -68,7 +68,7 @@ func execOne(conn *ctl.Conn, c *Config, m ctl.Msg, files []*os.File) error {
 	if err != nil {
 		return err
 	}
-	stdio, closeStdio, err := execStdio(conn, &e, files, pc.UID)
+	stdio, closeStdio, drain, err := execStdio(conn, &e, files, pc.UID)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,9 @@ func execOne(conn *ctl.Conn, c *Config, m ctl.Msg, files []*os.File) error {
 		return nil
 	}
 	go relaySignals(conn, func() int { return pid })
-	return conn.Send(ctl.Exit, ctl.StatusBody{Code: <-exit})
+	code := <-exit
+	drain() // den exec exits when told: its output must be out by then
+	return conn.Send(ctl.Exit, ctl.StatusBody{Code: code})
 }
 
 // execConfig is the container's config with what den exec overrides:
@@ -110,24 +112,25 @@ func execConfig(c *Config, e *ctl.ExecBody) (*Config, error) {
 	return &pc, nil
 }
 
-// execStdio is the process's stdin, stdout and stderr: den's own, a pty
-// whose master goes to den, or /dev/null for den exec -d.
-func execStdio(conn *ctl.Conn, e *ctl.ExecBody, files []*os.File, uid uint32) ([]*os.File, func(), error) {
+// execStdio is the process's stdin, stdout and stderr: den's own
+// (through a pipe unless passable), a pty whose master goes to den, or
+// /dev/null for den exec -d. drain waits for the output's copies.
+func execStdio(conn *ctl.Conn, e *ctl.ExecBody, files []*os.File, uid uint32) (stdio []*os.File, done, drain func(), err error) {
 	switch {
 	case e.Tty:
 		slave, err := openPTY(conn, uid, func() error { _, err := conn.Expect(ctl.TTYReady, nil); return err })
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return []*os.File{slave, slave, slave}, func() { slave.Close() }, nil
+		return []*os.File{slave, slave, slave}, func() { slave.Close() }, func() {}, nil
 	case e.Detach || len(files) < 3:
 		null, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return []*os.File{null, null, null}, func() { null.Close() }, nil
+		return []*os.File{null, null, null}, func() { null.Close() }, func() {}, nil
 	}
-	return files[:3], func() {}, nil
+	return guard(files[:3])
 }
 
 // startRestricted forks the process from a thread of its own, restricted

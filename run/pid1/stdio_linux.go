@@ -57,8 +57,8 @@ var attachable struct {
 }
 
 // stdio gives the command its stdin, stdout and stderr. In the
-// foreground they are den's (through the child), with the output also
-// kept in the log; with -t the pty's master goes to den. Detached, the
+// foreground they are den's (through the child; through a pipe unless
+// passable), with the output also kept in the log; with -t the pty's master goes to den. Detached, the
 // init keeps them: output to the log and to attached clients, stdin from
 // attached clients. drain waits for the output's end; done closes the
 // init's copies once the command has them.
@@ -79,13 +79,18 @@ func (p *initProc) stdio(c *Config) (stdio []*os.File, done, drain func(), err e
 		}
 		return []*os.File{slave, slave, slave}, func() { slave.Close() }, func() {}, nil
 	case w != nil:
-		out, errOut, wait, err := logStreams(w, os.Stdout, os.Stderr)
+		in, inDone, _, err := guard([]*os.File{os.Stdin})
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return []*os.File{os.Stdin, out, errOut}, func() { out.Close(); errOut.Close() }, wait, nil
+		out, errOut, wait, err := logStreams(w, os.Stdout, os.Stderr)
+		if err != nil {
+			inDone()
+			return nil, nil, nil, err
+		}
+		return []*os.File{in[0], out, errOut}, func() { inDone(); out.Close(); errOut.Close() }, wait, nil
 	}
-	return []*os.File{os.Stdin, os.Stdout, os.Stderr}, func() {}, func() {}, nil
+	return guard([]*os.File{os.Stdin, os.Stdout, os.Stderr})
 }
 
 func detachedStdio(c *Config, w *logWriter) ([]*os.File, func(), func(), error) {
