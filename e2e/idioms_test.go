@@ -56,7 +56,7 @@ func TestDockerScriptIdioms(t *testing.T) {
 	}
 
 	// Names docker refuses, refused with 125.
-	for _, bad := range []string{"bad name", "../x", "a/b", "-x", "x"} {
+	for _, bad := range []string{"bad name", "../x", "a/b", "-x", "_x"} {
 		if r := e.den("run", "--rm", "--name", bad, ref, "true"); r.code != 125 || !strings.Contains(r.stderr, "invalid container name") {
 			t.Fatalf("--name %q: %s", bad, r)
 		}
@@ -89,5 +89,50 @@ func TestDockerScriptIdioms(t *testing.T) {
 	e.ok("start", "-a", "fresh")
 	if r := e.ok("logs", "--since", "0", "fresh"); r.stdout != "hi\n" {
 		t.Fatalf("logs --since 0: %s", r)
+	}
+}
+
+// run's flags where docker's answer differed: --read-only's tmpfs under
+// the user's mounts, its working directory, -it without a terminal, bad
+// -e and -w, -v of a missing directory, --add-host's = form, and
+// --privileged without no_new_privs.
+func TestRunFlagsAsDocker(t *testing.T) {
+	e, ref := pulled(t)
+	data := filepath.Join(e.dir, "data")
+	os.Mkdir(data, 0o755)
+	os.WriteFile(filepath.Join(data, "f"), []byte("kept\n"), 0o644)
+	r := e.ok("run", "--rm", "--read-only", "-v", data+":/tmp", "-v", data+":/run/x", "-w", "/newdir", ref,
+		"sh", "-c", "cat /tmp/f /run/x/f; echo new > /tmp/g; pwd")
+	if r.stdout != "kept\nkept\n/newdir\n" {
+		t.Fatalf("--read-only with binds at /tmp and /run/x, -w /newdir: %s", r)
+	}
+	if b, err := os.ReadFile(filepath.Join(data, "g")); err != nil || string(b) != "new\n" {
+		t.Fatalf("a write to the bind at /tmp went elsewhere: %q, %v", b, err)
+	}
+	// -v of a missing directory makes it.
+	fresh := filepath.Join(e.dir, "fresh", "sub")
+	e.ok("run", "--rm", "-v", fresh+":/m", ref, "touch", "/m/made")
+	if _, err := os.Stat(filepath.Join(fresh, "made")); err != nil {
+		t.Fatalf("-v of a missing directory: %v", err)
+	}
+	if r := e.ok("run", "--rm", "--add-host", "db=10.1.2.3", "--add-host", "v6=[2001:db8::33]", ref, "cat", "/etc/hosts"); !strings.Contains(r.stdout, "10.1.2.3\tdb") || !strings.Contains(r.stdout, "2001:db8::33\tv6") {
+		t.Fatalf("--add-host NAME=IP: %s", r)
+	}
+	if r := e.ok("run", "--rm", "--privileged", ref, "grep", "NoNewPrivs", "/proc/self/status"); !strings.HasSuffix(r.stdout, "0\n") {
+		t.Fatalf("--privileged keeps no_new_privs: %s", r)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"run", "--rm", "-e", "=bad", ref, "true"}, 125, "environment variable"},
+		{[]string{"run", "--rm", "-w", "rel", ref, "true"}, 125, "absolute path"},
+		{[]string{"run", "--rm", "-i", "-t", ref, "cat"}, 1, "not a TTY"}, // stdin is a pipe here
+	} {
+		r := e.denIn(strings.NewReader("hi\n"), c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
+			t.Fatalf("den %v: %s", c.args, r)
+		}
 	}
 }

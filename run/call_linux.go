@@ -24,8 +24,11 @@ type hooks struct {
 	// started is told the container's id once its command runs; true
 	// leaves the child running and ends the call (den run -d).
 	started func(id string) bool
-	stdin   bool // hand den's stdin to the child
-	detach  bool // the child outlives this den
+	stdin   bool // hand den's stdin to the child (through a pipe unless ctl.Passable)
+	// rawStdin hands it as it is: den start -ai, whose container may have
+	// a pty that den itself feeds from stdin (two readers would split it).
+	rawStdin bool
+	detach   bool // the child outlives this den
 	// terminal leaves the child in den's process group, for commands that
 	// read the terminal themselves (den unshare sh); signals from the
 	// terminal then reach it directly and are not relayed.
@@ -115,7 +118,10 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 	uo := userns.Options{Plan: plan, Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr,
 		ExtraFiles: []*os.File{remote}, Env: []string{ctl.EnvRole + "=child"},
 		Setpgid: !h.terminal, Detach: h.detach}
-	if h.stdin {
+	switch {
+	case h.stdin && (h.terminal || h.rawStdin):
+		uo.Stdin = os.Stdin
+	case h.stdin:
 		in, handed, err := ctl.GuardInput(os.Stdin)
 		if err != nil {
 			return nil, err

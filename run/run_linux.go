@@ -24,7 +24,9 @@ type runArgs struct {
 // container from the spec, while this den owns the terminal. With -d it
 // returns once the command runs, and prints the container's id.
 func Run(g *Global, sp *spec.Spec, progress func(pull.Event)) error {
-	h := hooks{progress: progress, stdin: sp.Interactive, detach: sp.Detach, join: sp.Network.Container}
+	// With -t den feeds the pty from its stdin itself, and -d keeps none:
+	// the child has none then.
+	h := hooks{progress: progress, stdin: sp.Interactive && !sp.Tty && !sp.Detach, detach: sp.Detach, join: sp.Network.Container}
 	for i := 0; i < sp.PreserveFDs; i++ {
 		h.preserve = append(h.preserve, os.NewFile(uintptr(3+i), "preserved"))
 	}

@@ -68,7 +68,7 @@ func Start(g *Global, names []string, attach, interactive bool) error {
 		return fmt.Errorf("den start -a takes one container")
 	}
 	for _, n := range names {
-		h := hooks{detach: !attach, stdin: attach && interactive}
+		h := hooks{detach: !attach, stdin: attach && interactive, rawStdin: true}
 		if attach {
 			t := newTerminal()
 			defer t.close()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -49,13 +50,8 @@ func setupRootfs(c *Config) error {
 			return err
 		}
 	}
-	for _, b := range c.Mounts {
-		if err := bind(root, b, true); err != nil {
-			return err
-		}
-	}
-	for _, t := range c.Tmpfs {
-		if err := mountTmpfs(root, t); err != nil {
+	for _, m := range userMounts(root, c) {
+		if err := m.mount(); err != nil {
 			return err
 		}
 	}
@@ -71,6 +67,13 @@ func setupRootfs(c *Config) error {
 		}
 	}
 	if c.ReadOnly {
+		// The working directory is made while it still can be (docker
+		// makes it before the root goes read-only).
+		if c.Cwd != "" {
+			if _, err := mkdirIn(root, c.Cwd); err != nil {
+				return fmt.Errorf("creating working directory %s: %w", c.Cwd, err)
+			}
+		}
 		if err := remountRO(root); err != nil {
 			return fmt.Errorf("making the root filesystem read-only: %w", err)
 		}
@@ -302,4 +305,33 @@ func pivot(root string) error {
 		return err
 	}
 	return nil
+}
+
+// userMount is a bind or tmpfs of the user's (or --read-only's).
+type userMount struct {
+	dest  string
+	mount func() error
+}
+
+// userMounts orders the binds and tmpfs mounts parents first, as docker
+// does (a bind at /tmp/x must land on the tmpfs at /tmp, not under it).
+// A tmpfs where a bind or a later tmpfs has the same destination is left
+// out: --read-only's /tmp, /run and /var/tmp must not hide the user's own.
+func userMounts(root string, c *Config) []userMount {
+	var ms []userMount
+	taken := map[string]bool{}
+	for _, b := range c.Mounts {
+		taken[filepath.Clean(b.Dest)] = true
+		ms = append(ms, userMount{b.Dest, func() error { return bind(root, b, true) }})
+	}
+	for i := len(c.Tmpfs) - 1; i >= 0; i-- {
+		t := c.Tmpfs[i]
+		if d := filepath.Clean(t.Dest); !taken[d] {
+			taken[d] = true
+			ms = append(ms, userMount{t.Dest, func() error { return mountTmpfs(root, t) }})
+		}
+	}
+	depth := func(p string) int { return strings.Count(filepath.Clean(p), "/") }
+	sort.SliceStable(ms, func(i, j int) bool { return depth(ms[i].dest) < depth(ms[j].dest) })
+	return ms
 }

@@ -121,6 +121,9 @@ func Resolve(f Flags) (pid1.Sandbox, error) {
 		return sb, err
 	}
 	sb.NoNewPrivs = opts.NoNewPrivs
+	if f.Privileged && !slices.ContainsFunc(f.SecurityOpt, func(o string) bool { return strings.HasPrefix(o, "no-new-privileges") }) {
+		sb.NoNewPrivs = false // --privileged restricts nothing (sudo in the image works)
+	}
 	switch {
 	case opts.Seccomp == "unconfined" || f.Privileged && opts.Seccomp == "default":
 	case opts.Seccomp == "default":

@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,9 +16,10 @@ import (
 	"github.com/denproject/den/run/security"
 )
 
-// validName is docker's pattern for a container's name (the leading
-// slash of docker's API spelling taken off).
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// validName is docker's pattern for a container's name, as podman has
+// it: one character is enough (docker wants two, for no reason its
+// issues could find).
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 // Build checks every flag and resolves what must be read on the host:
 // env files, den's own environment for a bare -e KEY, bind sources, the
@@ -26,9 +29,12 @@ func Build(f *Flags) (*Spec, error) {
 	s := &Spec{Image: f.Image, Args: f.Args, User: f.User, Workdir: f.Workdir,
 		Hostname: f.Hostname, Tty: f.Tty, Interactive: f.Interactive, Rm: f.Rm, Detach: f.Detach,
 		Platform: f.Platform, Insecure: f.Insecure}
+	if f.Workdir != "" && !path.IsAbs(f.Workdir) {
+		return nil, fmt.Errorf("the working directory %q is invalid, it needs to be an absolute path", f.Workdir)
+	}
 	f.Name = strings.TrimPrefix(f.Name, "/")
 	if f.Name != "" && !validName.MatchString(f.Name) {
-		return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, two characters at least", f.Name)
+		return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", f.Name)
 	}
 	s.Name = f.Name
 	if err := pull.CheckRef(f.Image); err != nil {
@@ -67,7 +73,10 @@ func Build(f *Flags) (*Spec, error) {
 			return nil, err
 		}
 		if _, err := os.Stat(b.Source); err != nil {
-			return nil, fmt.Errorf("volume source %s does not exist: create it first, or fix the path", b.Source)
+			// docker's -v makes a missing source directory (--mount does not)
+			if err := os.MkdirAll(b.Source, 0o755); err != nil {
+				return nil, fmt.Errorf("volume source %s does not exist and cannot be made (%v): create it, or fix the path", b.Source, errors.Unwrap(err))
+			}
 		}
 		s.Mounts = append(s.Mounts, b)
 	}
@@ -162,6 +171,11 @@ func BuildEnv(files, env []string) ([]string, error) {
 			return nil, fmt.Errorf("--env-file: %w", err)
 		}
 		entries = append(entries, ParseEnvFile(string(b))...)
+	}
+	for _, e := range append(entries, env...) {
+		if strings.HasPrefix(e, "=") || e == "" {
+			return nil, fmt.Errorf("invalid environment variable %q: use KEY=VALUE, or KEY to copy den's", e)
+		}
 	}
 	return ResolveEnv(append(entries, env...), os.LookupEnv), nil
 }

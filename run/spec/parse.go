@@ -76,9 +76,16 @@ func ParseVolume(v string) (pid1.Bind, error) {
 // ParseAddHost reads --add-host NAME:IP; NAME:host-gateway names the
 // gateway gw, and says so (the host's loopback is then opened).
 func ParseAddHost(h, gw string) (line string, gateway bool, err error) {
-	name, ip, ok := strings.Cut(h, ":")
+	// NAME=IP too (docker 25), and an IPv6 address may come in brackets.
+	name, ip, ok := strings.Cut(h, "=")
+	if !ok {
+		name, ip, ok = strings.Cut(h, ":")
+	}
 	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n#") {
-		return "", false, fmt.Errorf("invalid --add-host %q: use NAME:IP or NAME:host-gateway", h)
+		return "", false, fmt.Errorf("invalid --add-host %q: use NAME:IP, NAME=IP or NAME:host-gateway", h)
+	}
+	if strings.HasPrefix(ip, "[") && strings.HasSuffix(ip, "]") {
+		ip = ip[1 : len(ip)-1]
 	}
 	if ip == "host-gateway" {
 		return gw + "\t" + name, true, nil

@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"github.com/spf13/cobra"
+	"os"
+	"path"
 
 	"github.com/denproject/den/run"
 	"github.com/denproject/den/run/spec"
@@ -29,6 +33,12 @@ func newExec(g *run.Global) *cobra.Command {
 			}
 			if o.Detach {
 				o.Tty, o.Interactive = false, false
+			}
+			if o.Workdir != "" && !path.IsAbs(o.Workdir) {
+				return fmt.Errorf("the working directory %q is invalid, it needs to be an absolute path", o.Workdir)
+			}
+			if o.Tty && o.Interactive && !isTerminal(os.Stdin) {
+				return &codedError{errors.New("the input device is not a TTY: drop -t, or run den from a terminal"), 1}
 			}
 			return run.Exec(g, args[0], o)
 		},

@@ -24,9 +24,8 @@ func newPull(g *run.Global) *cobra.Command {
   den pull registry.example.com/team/app@sha256:...`,
 		Args: minArgs(1, "at least one image reference"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !o.Quiet && isTerminal(os.Stdout) {
-				// Bars on a terminal only: docker load's output to a pipe
-				// or file is its "Loaded image:" lines alone.
+			if !o.Quiet {
+				// Progress goes to stdout, as docker pull's does.
 				p := newProgress(os.Stdout)
 				defer p.close()
 				o.Progress = p.event
@@ -35,7 +34,7 @@ func newPull(g *run.Global) *cobra.Command {
 		},
 	}
 	addPullFlags(cmd, &o)
-	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print only the image digest")
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print only each image's reference")
 	return cmd
 }
 

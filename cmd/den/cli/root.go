@@ -58,6 +58,14 @@ type flagError struct{ error }
 
 func (*flagError) ExitCode() int { return 125 }
 
+// codedError is an error with the exit status docker gives it.
+type codedError struct {
+	error
+	code int
+}
+
+func (e *codedError) ExitCode() int { return e.code }
+
 // The groups of den --help.
 const (
 	groupContainers = "containers"

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -47,6 +48,10 @@ func fromSpec(g *run.Global, f *spec.Flags, quiet *bool, do func(*run.Global, *s
 		sp, err := spec.Build(f)
 		if err != nil {
 			return err
+		}
+		if cmd.Name() == "run" && sp.Tty && sp.Interactive && !sp.Detach && !isTerminal(os.Stdin) {
+			// docker's check: a pty fed from a pipe would never see its end
+			return &codedError{errors.New("the input device is not a TTY: drop -t, or run den from a terminal"), 1}
 		}
 		var progress func(pull.Event)
 		if !*quiet {
