@@ -129,6 +129,7 @@ func TestRunFlagsAsDocker(t *testing.T) {
 		{[]string{"run", "--rm", "-e", "=bad", ref, "true"}, 125, "environment variable"},
 		{[]string{"run", "--rm", "-w", "rel", ref, "true"}, 125, "absolute path"},
 		{[]string{"run", "--rm", "-i", "-t", ref, "cat"}, 1, "not a TTY"}, // stdin is a pipe here
+		{[]string{"run", "--rm", "-u", "3000000", ref, "true"}, 126, "uid 3000000 is not mapped"},
 	} {
 		r := e.denIn(strings.NewReader("hi\n"), c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {

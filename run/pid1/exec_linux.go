@@ -1,6 +1,7 @@
 package pid1
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -166,6 +167,9 @@ func startRestricted(pc *Config, e *ctl.ExecBody, stdio []*os.File) (int, chan i
 			},
 		})
 		if err != nil {
+			if why := unmapped(pc); why != "" && errors.Is(err, syscall.EINVAL) {
+				err = &unmappedError{why}
+			}
 			res <- started{err: fmt.Errorf("starting %s: %w", pc.Args[0], err)}
 			return
 		}

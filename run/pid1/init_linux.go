@@ -221,9 +221,50 @@ func (cmd *command) spawn() (*os.Process, error) {
 		},
 	})
 	if err != nil {
+		if errors.Is(err, syscall.EINVAL) {
+			if why := unmapped(c); why != "" {
+				return nil, fmt.Errorf("starting %s: %w", c.Args[0], &unmappedError{why})
+			}
+		}
 		return nil, fmt.Errorf("starting %s: %w", c.Args[0], err)
 	}
 	return proc, nil
+}
+
+// unmappedError: the command's user cannot be set up (126, as podman's
+// "unable to setup user").
+type unmappedError struct{ why string }
+
+func (e *unmappedError) Error() string { return e.why }
+
+// unmapped says which of the command's ids the container's user
+// namespace does not map (setuid and setgroups then fail with EINVAL).
+func unmapped(c *Config) string {
+	ids := []struct {
+		what, file string
+		ids        []uint32
+	}{{"uid", "/proc/self/uid_map", []uint32{c.UID}}, {"gid", "/proc/self/gid_map", append([]uint32{c.GID}, c.Groups...)}}
+	for _, k := range ids {
+		b, err := os.ReadFile(k.file)
+		if err != nil {
+			return ""
+		}
+		var top uint64
+		for _, id := range k.ids {
+			mapped := false
+			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				var in, out, n uint64
+				if _, err := fmt.Sscan(l, &in, &out, &n); err == nil {
+					top = max(top, in+n)
+					mapped = mapped || uint64(id) >= in && uint64(id) < in+n
+				}
+			}
+			if !mapped {
+				return fmt.Sprintf("%s %d is not mapped in the container (den maps ids 0-%d: a larger /etc/subuid and /etc/subgid range maps more)", k.what, id, top-1)
+			}
+		}
+	}
+	return ""
 }
 
 // reap forwards signals to the command and reaps every child, orphans
@@ -348,6 +389,8 @@ func checkExec(p string) error {
 func exitCodeFor(err error) int {
 	switch {
 	case errors.Is(err, errBadWorkdir): // before ENOENT, which it may wrap
+		return 126
+	case errors.As(err, new(*unmappedError)):
 		return 126
 	case errors.Is(err, errNotFound), errors.Is(err, os.ErrNotExist):
 		return 127

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run"
@@ -12,9 +13,10 @@ import (
 // imageMatcher is den images' --filter and REPOSITORY[:TAG] argument, as
 // docker reads them: filters of one key are alternatives, different keys
 // must all hold.
-func imageMatcher(filters, args []string) (func(run.ImageRow) bool, error) {
+func imageMatcher(filters, args []string, rows []run.ImageRow) (func(run.ImageRow) bool, error) {
 	var dangling *bool
 	var refs []string
+	var before, since []time.Time
 	for _, f := range filters {
 		k, v, ok := strings.Cut(f, "=")
 		switch {
@@ -25,8 +27,18 @@ func imageMatcher(filters, args []string) (func(run.ImageRow) bool, error) {
 			dangling = &b
 		case k == "reference":
 			refs = append(refs, v)
+		case k == "before" || k == "since":
+			t, err := createdOf(v, rows)
+			if err != nil {
+				return nil, fmt.Errorf("bad filter %q: %w", f, err)
+			}
+			if k == "before" {
+				before = append(before, t)
+			} else {
+				since = append(since, t)
+			}
 		default:
-			return nil, fmt.Errorf("unsupported filter %q: den images takes dangling=true|false and reference=PATTERN", f)
+			return nil, fmt.Errorf("unsupported filter %q: den images takes dangling=true|false, reference=PATTERN, before=IMAGE and since=IMAGE", f)
 		}
 	}
 	if len(args) == 1 {
@@ -35,6 +47,16 @@ func imageMatcher(filters, args []string) (func(run.ImageRow) bool, error) {
 	return func(r run.ImageRow) bool {
 		if dangling != nil && (r.Repository == "<none>") != *dangling {
 			return false
+		}
+		for _, t := range before {
+			if !r.Created.Before(t) {
+				return false
+			}
+		}
+		for _, t := range since {
+			if !r.Created.After(t) {
+				return false
+			}
 		}
 		if len(refs) == 0 {
 			return true
@@ -67,4 +89,16 @@ func refMatches(p string, r run.ImageRow) bool {
 		return strings.TrimSuffix(full, ":latest") == r.Repository
 	}
 	return full == r.Repository+":"+r.Tag
+}
+
+// createdOf is the creation time of the image before= or since= names,
+// by name or ID.
+func createdOf(ref string, rows []run.ImageRow) (time.Time, error) {
+	id := strings.TrimPrefix(ref, "sha256:")
+	for _, r := range rows {
+		if refMatches(ref, r) || len(id) >= 3 && strings.HasPrefix(r.ID, id) {
+			return r.Created, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("no such image: %s", ref)
 }

@@ -94,7 +94,7 @@ func newImages(g *run.Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			match, err := imageMatcher(f.filter, args)
+			match, err := imageMatcher(f.filter, args, rows)
 			if err != nil {
 				return err
 			}
