@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -41,7 +42,23 @@ func TestHistory(t *testing.T) {
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "IMAGE") || !isHex(strings.Fields(lines[1])[0]) {
 		t.Fatalf("history: %s", r.stdout)
 	}
+	// docker's --format: a template of its fields, and json one object
+	// a line with its keys.
+	if r := e.ok("history", "--format", "{{.ID}} {{.Size}}", src); !isHex(strings.Fields(r.stdout)[0]) {
+		t.Fatalf("history --format: %s", r.stdout)
+	}
+	r = e.ok("history", "--format", "json", "-H=false", src)
+	first := strings.Split(r.stdout, "\n")[0]
+	var row map[string]string
+	err := json.Unmarshal([]byte(first), &row)
+	if _, hasBy := row["CreatedBy"]; err != nil || row["ID"] == "" || !isDigits(row["Size"]) || !hasBy {
+		t.Fatalf("history --format json: %s (%v)", r.stdout, err)
+	}
 	oneLineError(t, e.den("history", "no-such-image"), "no such image")
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // fsTar is a filesystem tar: a file owned by 1000:1000 and, if evil, an

@@ -139,7 +139,7 @@ func newRmi(g *run.Global) *cobra.Command {
 			return run.RemoveImages(g, args, force)
 		},
 	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "also remove the containers using the image")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "take the names off an image stopped containers use; remove an image with several names by ID")
 	return cmd
 }
 

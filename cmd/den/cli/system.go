@@ -2,11 +2,11 @@ package cli
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,56 +20,54 @@ func init() {
 }
 
 func newHistory(g *run.Global) *cobra.Command {
-	var noTrunc, quiet bool
+	var noTrunc, quiet, human bool
 	var format string
 	cmd := &cobra.Command{
 		Use:     "history [flags] IMAGE",
 		Short:   "Show how an image was built, newest layer first",
-		Example: "  den history busybox\n  den history --no-trunc --format json busybox",
+		Example: "  den history busybox\n  den history --no-trunc --format json busybox\n  den history --format '{{.ID}} {{.Size}}' busybox",
 		Args:    exactArgs(1, "one image"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rows, err := run.History(g, args[0])
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			switch {
-			case quiet:
-				for _, r := range rows {
-					if r.ID != "<missing>" && !noTrunc {
-						r.ID = r.ID[:12]
-					}
-					fmt.Fprintln(out, r.ID)
-				}
-				return nil
-			case format == "json":
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
-			case format != "table":
-				return &usageError{fmt.Errorf("unknown --format %q: use table or json", format)}
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "IMAGE\tCREATED\tCREATED BY\tSIZE\tCOMMENT")
+			out := make([]historyRow, 0, len(rows))
 			for _, r := range rows {
-				id, by := r.ID, strings.ReplaceAll(r.CreatedBy, "\t", " ")
+				h := historyRow{ID: r.ID, CreatedBy: strings.ReplaceAll(r.CreatedBy, "\t", " "), Comment: r.Comment,
+					CreatedSince: ago(r.Created), CreatedAt: r.Created.Format(time.RFC3339), Size: size(r.Size)}
+				if !human {
+					h.CreatedSince, h.Size = h.CreatedAt, fmt.Sprint(r.Size)
+				}
 				if !noTrunc {
-					if id != "<missing>" {
-						id = id[:12]
+					if h.ID != "<missing>" {
+						h.ID = h.ID[:min(12, len(h.ID))]
 					}
-					if len(by) > 45 {
-						by = by[:44] + "…"
+					if len(h.CreatedBy) > 45 && !strings.Contains(format, "{{") && format != "json" {
+						h.CreatedBy = h.CreatedBy[:44] + "…"
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, ago(r.Created), by, size(r.Size), r.Comment)
+				out = append(out, h)
 			}
-			return tw.Flush()
+			return writeList(cmd.OutOrStdout(), format, quiet, historyFormat, out)
 		},
 	}
 	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not shorten ids and commands")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only image ids")
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().BoolVarP(&human, "human", "H", true, "sizes and dates for people (false: bytes and RFC 3339)")
+	cmd.Flags().StringVar(&format, "format", "table", "table, json, or a Go template ({{.ID}} {{.CreatedBy}} {{.Size}})")
 	return cmd
+}
+
+// historyRow is a line of den history: docker's fields, for --format.
+type historyRow struct {
+	ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment string
+}
+
+var historyFormat = listFormat{
+	table: "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+	header: map[string]string{"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
+		"CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"},
 }
 
 func newImport(g *run.Global) *cobra.Command {
