@@ -116,6 +116,7 @@ type ContainerConfig struct {
 	Entrypoint   []string            `json:"Entrypoint"`
 	Labels       map[string]string   `json:"Labels"`
 	StopSignal   string              `json:"StopSignal"`
+	StopTimeout  *int                `json:"StopTimeout,omitempty"` // docker's: only when --stop-timeout set it
 }
 
 // NetworkSettings has the published ports (container port "80/tcp" to
@@ -241,6 +242,7 @@ func containerConfig(f Facts, sp *spec.Spec) ContainerConfig {
 	if sp.Workdir != "" {
 		c.WorkingDir = sp.Workdir
 	}
+	c.StopTimeout = sp.StopTimeout
 	if sp.Entrypoint != nil {
 		c.Entrypoint, c.Cmd = *sp.Entrypoint, nil
 	}
