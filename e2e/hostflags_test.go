@@ -64,6 +64,30 @@ func TestKeepID(t *testing.T) {
 	if st := stat(t, filepath.Join(vol, "mine")); int(st.Uid) != base+1000 {
 		t.Errorf("chown 1000 inside gave host uid %d, want %d", st.Uid, base+1000)
 	}
+
+	// One shifted copy of the image serves every keep-id container: their
+	// own layers copy nothing up. It is not listed, its containers are the
+	// image's (ps's ancestor, rmi's refusal), and it goes with the image.
+	for _, n := range []string{"k1", "k2"} {
+		if r := e.ok("run", "--name", n, "--userns=keep-id", ref, "stat", "-c", "%U", "/bin/busybox"); r.stdout != "root\n" {
+			t.Fatalf("%s: /bin/busybox shows %q", n, r.stdout)
+		}
+	}
+	if in := allInLayers(e, "bin/busybox"); len(in) != 2 {
+		t.Errorf("busybox is in %d layers, want the image's and its shifted copy's: %v", len(in), in)
+	}
+	if rows := imageRows(t, e); len(rows) != 1 {
+		t.Errorf("den images lists the shifted copy: %v", rows)
+	}
+	if r := e.ok("ps", "-a", "-q", "--filter", "ancestor="+ref); len(strings.Fields(r.stdout)) != 2 {
+		t.Errorf("ps --filter ancestor= misses keep-id containers: %s", r)
+	}
+	oneLineError(t, e.den("rmi", ref), "in use")
+	e.ok("rm", "k1", "k2")
+	e.ok("rmi", ref)
+	if in, _ := filepath.Glob(filepath.Join(e.store(), "overlay", "*", "diff")); len(in) != 0 {
+		t.Errorf("rmi left layers (the shifted copy's?): %v", in)
+	}
 }
 
 func TestKeepIDBadInput(t *testing.T) {

@@ -71,8 +71,13 @@ func (s *Store) Containers() ([]Container, error) {
 		return nil, err
 	}
 	out := make([]Container, 0, len(cs))
+	bases := s.baseImages()
 	for i := range cs {
-		out = append(out, *conv(&cs[i]))
+		c := conv(&cs[i])
+		if b := bases[c.ImageID]; b != "" {
+			c.ImageID = b // a derived image's containers are its base's
+		}
+		out = append(out, *c)
 	}
 	return out, nil
 }
@@ -85,7 +90,7 @@ func (s *Store) FindContainer(nameOrID string) (*Container, error) {
 	}
 	c, err := s.s.Container(nameOrID)
 	if err == nil {
-		return conv(c), nil
+		return s.withBase(conv(c)), nil
 	}
 	cs, err := s.s.Containers()
 	if err != nil {
@@ -97,7 +102,7 @@ func (s *Store) FindContainer(nameOrID string) (*Container, error) {
 			if found != nil {
 				return nil, fmt.Errorf("multiple IDs found with provided prefix: %s (give more of the ID, or the name)", nameOrID)
 			}
-			found = conv(&cs[i])
+			found = s.withBase(conv(&cs[i]))
 		}
 	}
 	if found == nil {
@@ -153,6 +158,16 @@ func (s *Store) ImageUsers(imageID string) ([]Container, error) {
 		}
 	}
 	return out, nil
+}
+
+// withBase gives a container of a derived image its base image's id.
+func (s *Store) withBase(c *Container) *Container {
+	if im, err := s.s.Image(c.ImageID); err == nil {
+		if b := derivedBase(im.Metadata); b != "" {
+			c.ImageID = b
+		}
+	}
+	return c
 }
 
 func conv(c *storage.Container) *Container {

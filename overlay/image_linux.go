@@ -92,6 +92,9 @@ func (s *Store) Images() ([]Image, error) {
 	}
 	out := make([]Image, 0, len(imgs))
 	for _, im := range imgs {
+		if derivedBase(im.Metadata) != "" {
+			continue // a shifted copy (derived_linux.go): its base is listed
+		}
 		out = append(out, Image{ID: im.ID, Names: im.Names, Digest: string(im.Digest), Created: im.Created, Size: s.ImageSize(im.ID)})
 	}
 	return out, nil
@@ -139,7 +142,7 @@ func (s *Store) FindImage(nameOrID string) (*Image, error) {
 		}
 		var found *Image
 		for _, im := range imgs {
-			if strings.HasPrefix(im.ID, nameOrID) {
+			if strings.HasPrefix(im.ID, nameOrID) && derivedBase(im.Metadata) == "" {
 				if found != nil {
 					return nil, fmt.Errorf("image id prefix %s is ambiguous", nameOrID)
 				}
@@ -176,8 +179,15 @@ func (s *Store) Untag(id, name string) (bool, error) {
 	return len(keep) > 0, nil
 }
 
-// RemoveImage deletes the image and the layers no other image uses.
+// RemoveImage deletes the image and the layers no other image uses, and
+// its derived images (no container uses them: theirs count as its own).
 func (s *Store) RemoveImage(id string) error {
+	derived, _ := s.DerivedOf(id)
+	for _, d := range derived {
+		if _, err := s.s.DeleteImage(d, true); err != nil {
+			return fmt.Errorf("removing image %s's shifted copy: %w", short(id), err)
+		}
+	}
 	if _, err := s.s.DeleteImage(id, true); err != nil {
 		return fmt.Errorf("removing image %s: %w", short(id), err)
 	}

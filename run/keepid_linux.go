@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/denproject/den/overlay"
 	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/run/spec"
 	"github.com/denproject/den/userns"
@@ -73,8 +74,9 @@ func (c *child) keepID(rootfs, dir string, sp *spec.Spec, ic *pid1.Config) error
 	total := userns.MappedIDs()
 	uid, gid := uint32(userns.HostUID()), uint32(hostGID())
 	umap, gmap := keepIDMap(uid, total), keepIDMap(gid, total)
-	marker := filepath.Join(dir, "keep-id")
+	marker := filepath.Join(dir, keepIDMarker)
 	if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
+		// A container from before den made shifted images: its own copy.
 		if err := shiftOwners(rootfs, umap, gmap); err != nil {
 			return fmt.Errorf("--userns=keep-id: giving the image's files their owners: %w", err)
 		}
@@ -105,6 +107,35 @@ func (c *child) keepID(rootfs, dir string, sp *spec.Spec, ic *pid1.Config) error
 		ic.Files = append(ic.Files, pid1.Bind{Source: p, Dest: "/etc/" + f.name})
 	}
 	return nil
+}
+
+// keepIDMarker, in a container's directory, says its rootfs shows the
+// image's owners through the nested map already.
+const keepIDMarker = "keep-id"
+
+// keepIDImage is the image's shifted copy for this user's map: the chown
+// of every file (which copies each up) done once, into a layer over the
+// image's that every keep-id container of the image shares (the store's
+// derived images), instead of into each container's own layer.
+func (c *child) keepIDImage(st *overlay.Store, imageID string) (string, error) {
+	total := userns.MappedIDs()
+	uid, gid := uint32(userns.HostUID()), uint32(hostGID())
+	umap, gmap := keepIDMap(uid, total), keepIDMap(gid, total)
+	key := fmt.Sprintf("keep-id/1:%d:%d:%d", uid, gid, total)
+	id, err := st.Derive(imageID, key, func(root string) error { return shiftOwners(root, umap, gmap) })
+	if err != nil {
+		return "", fmt.Errorf("--userns=keep-id: %w", err)
+	}
+	return id, nil
+}
+
+// markShifted notes that a new container's rootfs is shifted already.
+func markShifted(st *overlay.Store, id string) error {
+	dir, err := st.Dir(id)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, keepIDMarker), nil, 0o644)
 }
 
 // keepIDEntry writes the image's /etc/passwd (or group) with line added,

@@ -13,6 +13,7 @@ import (
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/records"
 	"github.com/denproject/den/run/spec"
+	"github.com/denproject/den/userns"
 )
 
 type runArgs struct {
@@ -115,9 +116,21 @@ func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state reco
 			c.settle(st, old)
 		}
 	}
+	if sp.Host.KeepID && !userns.SingleID() {
+		// The image's shifted copy, made once (keepid_linux.go).
+		if imageID, err = c.keepIDImage(st, imageID); err != nil {
+			return nil, nil, cfg, err
+		}
+	}
 	ctr, err := st.CreateContainer(sp.Name, imageID, rec.Encode(), sp.Rm)
 	if err != nil {
 		return nil, nil, cfg, err
+	}
+	if sp.Host.KeepID && !userns.SingleID() {
+		if err := markShifted(st, ctr.ID); err != nil {
+			_ = c.removeContainer(ctr)
+			return nil, nil, cfg, err
+		}
 	}
 	c.g.debugf("container %s created", ctr.ID[:12])
 	return ctr, rec, cfg, nil
