@@ -139,7 +139,8 @@ func (s *Store) RunDir(id string) (string, error) {
 // DeleteContainer unmounts the container and removes its layer and state.
 func (s *Store) DeleteContainer(id string) error {
 	// Deleting the layer unmounts it first.
-	if err := s.s.DeleteContainer(id); err != nil && !errors.Is(err, storage.ErrContainerUnknown) {
+	// Gone already (another den rm -f got there first): done.
+	if err := s.s.DeleteContainer(id); err != nil && !errors.Is(err, storage.ErrContainerUnknown) && !errors.Is(err, storage.ErrNotAContainer) {
 		return fmt.Errorf("removing container %s: %w", short(id), err)
 	}
 	return nil

@@ -188,6 +188,14 @@ func (b *Blobs) Sweep(ids, gone []string) error {
 			os.Remove(filepath.Join(b.Dir, "manifests", r.Name()))
 		}
 	}
+	// What a killed pull or load was writing (.incoming-*): a live one's
+	// is younger than the grace.
+	partial, _ := filepath.Glob(filepath.Join(b.Dir, "blobs", ".incoming-*"))
+	for _, p := range partial {
+		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > sweepGrace {
+			os.Remove(p)
+		}
+	}
 	blobs, _ := os.ReadDir(filepath.Join(b.Dir, "blobs", "sha256"))
 	var first error
 	for _, f := range blobs {

@@ -29,8 +29,14 @@ func RuntimeRoot() (string, error) {
 	// Inside the namespace the path still names the host uid, while the
 	// owner seen by stat is the namespace's own uid 0.
 	uid := os.Getuid()
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && ownedBy(d, uid) {
+	d := os.Getenv("XDG_RUNTIME_DIR")
+	if d != "" && ownedBy(d, uid) {
 		return filepath.Join(d, "den"), nil
+	}
+	if d != "" {
+		// One left from another session, or never made (no systemd): the
+		// storage library would resolve it too, and fail every command.
+		os.Unsetenv("XDG_RUNTIME_DIR")
 	}
 	return privateDir(filepath.Join(os.TempDir(), "den-"+strconv.Itoa(userns.HostUID())))
 }

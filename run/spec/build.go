@@ -170,7 +170,13 @@ func BuildEnv(files, env []string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--env-file: %w", err)
 		}
-		entries = append(entries, ParseEnvFile(string(b))...)
+		for _, e := range ParseEnvFile(string(b)) {
+			// docker's "poorly formatted environment" (export X=1 too)
+			if k, _, _ := strings.Cut(e, "="); strings.ContainsAny(k, " \t") {
+				return nil, fmt.Errorf("--env-file %s: variable %q contains blanks: use KEY=VALUE lines", path, k)
+			}
+			entries = append(entries, e)
+		}
 	}
 	for _, e := range append(entries, env...) {
 		if strings.HasPrefix(e, "=") || e == "" {

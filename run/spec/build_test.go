@@ -78,6 +78,11 @@ func TestBuildRefusals(t *testing.T) {
 		{"missing env file", func(f *Flags) { f.EnvFiles = []string{filepath.Join(dir, "nope")} }, "--env-file"},
 		{"volume source out of reach", func(f *Flags) { f.Volumes = []string{"/proc/den-nope/x:/x"} }, "does not exist"},
 		{"bad env", func(f *Flags) { f.Env = []string{"=bad"} }, "environment variable"},
+		{"env file with blanks", func(f *Flags) {
+			p := filepath.Join(dir, "blanks.env")
+			os.WriteFile(p, []byte("A=1\nexport D=4\n"), 0o644)
+			f.EnvFiles = []string{p}
+		}, "contains blanks"},
 		{"relative workdir", func(f *Flags) { f.Workdir = "rel" }, "absolute path"},
 		{"bad name", func(f *Flags) { f.Name = "a/b" }, "container name"},
 		{"-p without a network", func(f *Flags) { f.Publish = []string{"80"} }, "-p needs"},
