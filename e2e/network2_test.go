@@ -389,3 +389,19 @@ func TestStartJoinedInterrupted(t *testing.T) {
 		t.Fatalf("den restart joiner web: running %q, want both", r.stdout)
 	}
 }
+
+// One container port published on two host ports, as docker allows: on
+// every backend both answer (pasta and slirp4netns once refused it).
+func TestPublishOnePortTwice(t *testing.T) {
+	e, ref := pulled(t)
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			port := freePorts(t, 2)
+			id := strings.TrimSpace(e.ok("run", "-d", "--network", b, "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+				"-p", fmt.Sprintf("127.0.0.1:%d:80", port+1), ref, "sh", "-c", "mkdir /w && echo one > /w/i && httpd -f -p 80 -h /w").stdout)
+			defer e.ok("rm", "-f", id)
+			waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/i", port), "one\n")
+			waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/i", port+1), "one\n")
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -313,5 +314,37 @@ func TestNetworkProgramsDoNotLeak(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// pasta gives the container the host's IPv6 gateway too, mapped to the
+// host's loopback: without host-gateway it is closed as 10.0.2.2 is
+// (its route comes after the IPv4 one den waits for).
+func TestNetworkHostLoopbackV6Closed(t *testing.T) {
+	b, _ := os.ReadFile("/proc/net/ipv6_route")
+	if !strings.Contains(string(b), strings.Repeat("0", 32)+" 00 "+strings.Repeat("0", 32)+" 00 ") || !slices.Contains(backends(t), "pasta") {
+		t.Skip("no IPv6 default route on the host, or no pasta")
+	}
+	e, ref := pulled(t)
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no ::1 here")
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("host\n")) })}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	port := l.Addr().(*net.TCPAddr).Port
+	probe := fmt.Sprintf("for i in $(seq 50); do gw=$(ip -6 route | awk '/^default/{print $3}'); [ -n \"$gw\" ] && break; sleep 0.1; done; echo gw=$gw; timeout 5 wget -q -O- \"http://[$gw]:%d/\"", port)
+	r := e.den("run", "--rm", "--network", "pasta", ref, "sh", "-c", probe)
+	if strings.Contains(r.stdout, "gw=\n") {
+		t.Skipf("the container got no IPv6 default route: %s", r)
+	}
+	if r.code == 0 || strings.Contains(r.stdout, "host\n") {
+		t.Fatalf("the host's IPv6 loopback is reachable by default: %s", r)
+	}
+	// Asked for, it is there.
+	r = e.den("run", "--rm", "--network", "pasta", "--add-host", "h:host-gateway", ref, "sh", "-c", probe)
+	if !strings.Contains(r.stdout, "host\n") {
+		t.Fatalf("host-gateway does not open the host's IPv6 loopback: %s", r)
 	}
 }

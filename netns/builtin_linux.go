@@ -107,7 +107,7 @@ func createTap(pid int, closeGW bool) (*os.File, error) {
 	f, err := inNetns(pid, true, func() (*os.File, error) {
 		f, err := configureTap()
 		if err == nil && closeGW {
-			if err = closeGatewayHere(nil, false); err != nil {
+			if err = closeGatewayHere(nil, false, nil); err != nil {
 				f.Close()
 			}
 		}

@@ -1,10 +1,13 @@
 package netns
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -29,7 +32,10 @@ const (
 // the host's loopback): its ports are let through by source port.
 // Routing through the gateway is untouched (it needs only the link
 // address).
-func closeGatewayHere(ports []Port, all bool) error {
+func closeGatewayHere(ports []Port, all bool, hostV6 []net.IP) error {
+	// pasta gives the namespace the host's IPv6 gateway, mapped to the
+	// host's loopback as 10.0.2.2 is; its route may come after the IPv4
+	// one this runs after, so the host's gateways are closed too.
 	gws := []net.IP{net.ParseIP(Gateway).To4()}
 	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V6); err == nil {
 		for _, r := range routes {
@@ -38,6 +44,12 @@ func closeGatewayHere(ports []Port, all bool) error {
 			}
 		}
 	}
+	for _, gw := range hostV6 {
+		if !slices.ContainsFunc(gws, gw.Equal) {
+			gws = append(gws, gw)
+		}
+	}
+	seen := map[string]bool{} // -p 8080:80 -p 8081:80: one rule for port 80
 	for _, gw := range gws {
 		family, bits := netlink.FAMILY_V4, 32
 		if gw.To4() == nil {
@@ -50,9 +62,11 @@ func closeGatewayHere(ports []Port, all bool) error {
 		}
 		for _, proto := range []string{"tcp", "udp"} {
 			for _, p := range ports {
-				if p.Proto != proto {
+				key := fmt.Sprintf("%s %s %d", gw, proto, p.ContainerPort)
+				if p.Proto != proto || seen[key] {
 					continue
 				}
+				seen[key] = true
 				r := gatewayRule(family, dst, proto, prioReplies, unix.RT_TABLE_MAIN)
 				r.Sport = netlink.NewRulePortRange(uint16(p.ContainerPort), uint16(p.ContainerPort))
 				if err := netlink.RuleAdd(r); err != nil {
@@ -83,10 +97,30 @@ func gatewayRule(family int, dst *net.IPNet, proto string, prio, table int) *net
 
 // closeGateway closes the gateway in the namespace of pid (see
 // closeGatewayHere).
-func closeGateway(pid int, ports []Port, all bool) error {
-	_, err := inNetns(pid, false, func() (*os.File, error) { return nil, closeGatewayHere(ports, all) })
+func closeGateway(pid int, ports []Port, all bool, hostV6 []net.IP) error {
+	_, err := inNetns(pid, false, func() (*os.File, error) { return nil, closeGatewayHere(ports, all, hostV6) })
 	if err != nil {
 		return fmt.Errorf("closing the gateway address to the container: %w", err)
 	}
 	return nil
+}
+
+// hostV6Gateways are the gateways of the host's IPv6 default routes
+// (/proc/net/ipv6_route: destination ::/0, a next hop, not lo).
+func hostV6Gateways() []net.IP {
+	b, err := os.ReadFile("/proc/net/ipv6_route")
+	if err != nil {
+		return nil
+	}
+	var out []net.IP
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 10 || f[0] != strings.Repeat("0", 32) || f[1] != "00" || f[4] == strings.Repeat("0", 32) || f[9] == "lo" {
+			continue
+		}
+		if ip, err := hex.DecodeString(f[4]); err == nil && len(ip) == net.IPv6len {
+			out = append(out, net.IP(ip))
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -163,7 +164,11 @@ func (n *Network) Start() error {
 	if err := waitRoute(o.Pid, nil); err != nil {
 		return fmt.Errorf("%s: %w", o.Backend, err)
 	}
-	return closeGateway(o.Pid, o.Ports, o.NetAdmin)
+	var hostV6 []net.IP
+	if o.Backend == Pasta {
+		hostV6 = hostV6Gateways() // pasta's IPv6 gateway, read in the host's namespace
+	}
+	return closeGateway(o.Pid, o.Ports, o.NetAdmin, hostV6)
 }
 
 // command prepares a backend program that dies with den (pdeathsig).
