@@ -137,3 +137,30 @@ func TestRunFlagsAsDocker(t *testing.T) {
 		}
 	}
 }
+
+// Volumes and inspect as scripts read them: volume inspect's template,
+// rm -f of a volume that is not there, volumes in .Mounts and Binds, the
+// restart policy, docker's -v options and network name.
+func TestVolumeAndInspectIdioms(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("volume", "create", "-d", "local", "vv")
+	mp := strings.TrimSpace(e.ok("volume", "inspect", "-f", "{{.Mountpoint}}", "vv").stdout)
+	if !strings.HasSuffix(mp, "/volumes/vv/_data") {
+		t.Fatalf("volume inspect -f: %q", mp)
+	}
+	host := filepath.Join(e.dir, "h")
+	os.Mkdir(host, 0o755)
+	e.ok("create", "--name", "c", "--network", "bridge", "--restart", "on-failure:2", "-d", "-v", "vv:/data",
+		"-v", host+":/h:cached", "--mount", "type=tmpfs,target=/t", ref, "true")
+	r := e.ok("inspect", "-f", "{{json .Mounts}} {{json .HostConfig.Binds}} {{json .HostConfig.RestartPolicy}}", "c")
+	for _, want := range []string{`"Name":"vv"`, `"Source":"` + mp + `"`, `"Type":"volume"`, `"Type":"tmpfs"`, `"vv:/data"`,
+		`{"MaximumRetryCount":2,"Name":"on-failure"}`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("inspect lacks %s: %s", want, r.stdout)
+		}
+	}
+	e.ok("rm", "c")
+	if r := e.den("volume", "rm", "-f", "vv", "nosuch"); r.code != 0 || !strings.Contains(r.stderr, "no such volume: nosuch") {
+		t.Fatalf("volume rm -f: %s", r)
+	}
+}

@@ -28,7 +28,7 @@ var packages = map[string]string{Pasta: "passt", Slirp4netns: "slirp4netns"}
 // and the built-in stack that is available; a named program must exist.
 func Choose(name string) (string, error) {
 	switch name {
-	case "slirp":
+	case "slirp", "bridge", "default": // docker's default network's names: den's default
 		for _, b := range []string{Pasta, Slirp4netns} {
 			if _, err := exec.LookPath(b); err == nil {
 				return b, nil

@@ -34,7 +34,10 @@ func TestChooseNamesThePackage(t *testing.T) {
 			t.Errorf("missing %s: %v", prog, err)
 		}
 	}
-	if _, err := Choose("bridge"); err == nil {
+	if b, err := Choose("bridge"); err != nil || b != Builtin {
+		t.Errorf("docker's default network's name is den's default: %v %v", b, err)
+	}
+	if _, err := Choose("mynet"); err == nil {
 		t.Error("unknown network accepted")
 	}
 }

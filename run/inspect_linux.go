@@ -100,6 +100,7 @@ func (c *child) containerJSON(st *overlay.Store, ctr *overlay.Container) dockerj
 	r, _ := c.settle(st, ctr)
 	f := dockerjson.Facts{ID: ctr.ID, Name: firstName(ctr), ImageID: ctr.ImageID, Created: ctr.Created}
 	f.Dir, _ = st.Dir(ctr.ID)
+	f.VolumesDir = c.volumesDir()
 	if r.State == records.Running {
 		if dir, err := st.RunDir(ctr.ID); err == nil {
 			f.InitPid, _ = r.Init(dir)

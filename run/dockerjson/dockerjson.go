@@ -90,6 +90,7 @@ type RestartPolicy struct {
 // MountPoint is one of docker's Mounts.
 type MountPoint struct {
 	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"` // a volume's
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
 	Mode        string `json:"Mode"`
@@ -144,6 +145,7 @@ type Endpoint struct {
 // Facts is what a container's inspect is made of besides its record.
 type Facts struct {
 	ID, Name, ImageID, Dir string
+	VolumesDir             string // where volumes keep their _data
 	Created                time.Time
 	InitPid                int // 0 unless it runs
 	Image                  v1.Config
@@ -176,6 +178,13 @@ func Container(f Facts, r records.Record) ContainerJSON {
 		j.Mounts = append(j.Mounts, MountPoint{Type: "bind", Source: m.Source, Destination: m.Dest,
 			Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"})
 	}
+	for _, v := range sp.Host.Volumes { // docker lists volumes here too
+		j.Mounts = append(j.Mounts, MountPoint{Type: "volume", Name: v.Name, Source: filepath.Join(f.VolumesDir, v.Name, "_data"),
+			Destination: v.Dest, Mode: "z", RW: !v.ReadOnly})
+	}
+	for _, t := range sp.Host.Tmpfs {
+		j.Mounts = append(j.Mounts, MountPoint{Type: "tmpfs", Destination: t.Dest, RW: true})
+	}
 	j.Config = containerConfig(f, sp)
 	j.NetworkSettings = NetworkSettings{Ports: map[string][]PortBinding{}}
 	if running {
@@ -203,12 +212,24 @@ func hostConfig(sp *spec.Spec) HostConfig {
 		RestartPolicy: RestartPolicy{Name: "no"}, AutoRemove: sp.Rm, DNS: nonNil(sp.Network.DNS),
 		DNSOptions: nonNil(sp.Network.DNSOptions), DNSSearch: nonNil(sp.Network.DNSSearch),
 		ReadonlyRootfs: sp.Sandbox.ReadOnly}
+	if sp.Restart.Name != "" {
+		h.RestartPolicy = RestartPolicy{Name: sp.Restart.Name, MaximumRetryCount: sp.Restart.MaxRetries}
+	}
 	for _, m := range sp.Mounts {
 		b := m.Source + ":" + m.Dest
 		if m.ReadOnly {
 			b += ":ro"
 		}
 		h.Binds = append(h.Binds, b)
+	}
+	for _, v := range sp.Host.Volumes {
+		if !v.Anonymous { // docker's Binds hold named volumes, NAME:DEST
+			b := v.Name + ":" + v.Dest
+			if v.ReadOnly {
+				b += ":ro"
+			}
+			h.Binds = append(h.Binds, b)
+		}
 	}
 	for _, p := range sp.Network.Ports {
 		k := portKey(p)

@@ -61,7 +61,10 @@ func ParseVolume(v string) (pid1.Bind, error) {
 			switch opt {
 			case "ro":
 				b.ReadOnly = true
-			case "rw", "z", "Z":
+			case "rw", "z", "Z",
+				// docker's that change nothing here: consistency (macOS),
+				// propagation (den's mounts are private), SELinux relabels
+				"cached", "delegated", "consistent", "private", "rprivate", "shared", "rshared", "slave", "rslave":
 			default:
 				return pid1.Bind{}, fmt.Errorf("invalid volume %q: unknown option %q (use ro or rw)", v, opt)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/docker/cli/templates"
 	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
@@ -30,7 +31,7 @@ func newInfo(g *run.Global) *cobra.Command {
 			case format == "" || format == "json":
 			case strings.Contains(format, "{{"):
 				var err error
-				if tmpl, err = template.New("format").Parse(format); err != nil {
+				if tmpl, err = templates.Parse(format); err != nil { // docker's functions (json, join...)
 					return &usageError{fmt.Errorf("invalid --format template: %v", err)}
 				}
 			default:

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -19,12 +21,16 @@ func init() {
 func newVolume(g *run.Global) *cobra.Command {
 	v := group("volume", "Manage volumes", "  den volume ls\n  den volume create data")
 	var labels []string
+	driver := "local"
 	create := &cobra.Command{
 		Use:     "create [NAME]",
 		Short:   "Create a volume (den run -v NAME:/path also creates it on first use)",
 		Example: "  den volume create cache\n  den run -v cache:/root/.cache IMAGE",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if driver != "local" {
+				return fmt.Errorf("volume driver %q: den has only local", driver)
+			}
 			l := map[string]string{}
 			for _, s := range labels {
 				k, val, err := spec.ParseLabel(s)
@@ -45,6 +51,7 @@ func newVolume(g *run.Global) *cobra.Command {
 		},
 	}
 	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "set a label: KEY=VALUE")
+	create.Flags().StringVarP(&driver, "driver", "d", "local", "the volume driver: local, the only one den has")
 	v.AddCommand(create, newVolumeLs(g), newVolumeInspect(g), newVolumeRm(g), newVolumePrune(g))
 	return v
 }
@@ -99,24 +106,33 @@ func newVolumeRow(v run.Volume) volumeRow {
 }
 
 func newVolumeInspect(g *run.Global) *cobra.Command {
-	return &cobra.Command{
+	var format string
+	cmd := &cobra.Command{
 		Use:     "inspect VOLUME [VOLUME...]",
-		Short:   "Show volumes as JSON",
-		Example: "  den volume inspect cache",
+		Short:   "Show volumes as JSON, or a template",
+		Example: "  den volume inspect cache\n  den volume inspect -f '{{.Mountpoint}}' cache",
 		Args:    minArgs(1, "at least one volume"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := templateCheck(format); err != nil {
+				return err
+			}
 			vs, err := run.VolumeInspect(g, args)
 			if err != nil {
 				return err
 			}
-			b, err := json.MarshalIndent(vs, "", "    ")
-			if err != nil {
-				return err
+			items := make([]json.RawMessage, 0, len(vs))
+			for _, v := range vs {
+				b, err := json.Marshal(v)
+				if err != nil {
+					return err
+				}
+				items = append(items, b)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), string(b))
-			return nil
+			return writeInspect(cmd.OutOrStdout(), format, items)
 		},
 	}
+	cmd.Flags().StringVarP(&format, "format", "f", "", "json, or a Go template such as '{{.Mountpoint}}'")
+	return cmd
 }
 
 func newVolumeRm(g *run.Global) *cobra.Command {
@@ -128,10 +144,22 @@ func newVolumeRm(g *run.Global) *cobra.Command {
 		Example: "  den volume rm cache",
 		Args:    minArgs(1, "at least one volume"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return run.VolumeRemove(g, args)
+			if !force {
+				return run.VolumeRemove(g, args)
+			}
+			// docker's -f: a volume that is not there is said, not failed
+			var errs []error
+			for _, n := range args {
+				if err := run.VolumeRemove(g, []string{n}); err != nil && strings.Contains(err.Error(), "no such volume") {
+					fmt.Fprintln(os.Stderr, "den: "+err.Error())
+				} else if err != nil {
+					errs = append(errs, err)
+				}
+			}
+			return errors.Join(errs...)
 		},
 	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "accepted for docker compatibility: a volume in use is still refused")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "a volume that is not there is no failure (one in use is still refused)")
 	return cmd
 }
 
