@@ -433,4 +433,13 @@ func TestPullOnFullDisk(t *testing.T) {
 	if out := e.ok("run", "--rm", "--network", "none", smallRef, "echo", "fits").stdout; out != "fits\n" {
 		t.Fatalf("the store does not work after a full disk: %q", out)
 	}
+	// A --rm container that fills the disk goes, with its den or the next.
+	r2 := e.den("run", "--rm", "--name", "filler", "--network", "none", smallRef, "sh", "-c", "head -c 9000000 /dev/zero > /big; exit 0")
+	t.Logf("filler: %s", r2)
+	if out := e.ok("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout; strings.Contains(out, "filler") {
+		t.Fatalf("a --rm container that filled the disk stays: %s", out)
+	}
+	if out := e.ok("run", "--rm", "--network", "none", smallRef, "echo", "fits").stdout; out != "fits\n" {
+		t.Fatalf("the store does not work after a container filled the disk: %q", out)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/docker/docker/pkg/namesgenerator"
@@ -139,8 +140,14 @@ func (s *Store) RunDir(id string) (string, error) {
 // DeleteContainer unmounts the container and removes its layer and state.
 func (s *Store) DeleteContainer(id string) error {
 	// Deleting the layer unmounts it first.
+	err := s.s.DeleteContainer(id)
+	if errors.Is(err, syscall.ENOSPC) {
+		// A container that filled the disk: its layer went, and then
+		// the store's record could not be written. There is room now.
+		err = s.s.DeleteContainer(id)
+	}
 	// Gone already (another den rm -f got there first): done.
-	if err := s.s.DeleteContainer(id); err != nil && !errors.Is(err, storage.ErrContainerUnknown) && !errors.Is(err, storage.ErrNotAContainer) {
+	if err != nil && !errors.Is(err, storage.ErrContainerUnknown) && !errors.Is(err, storage.ErrNotAContainer) {
 		return fmt.Errorf("removing container %s: %w", short(id), err)
 	}
 	return nil

@@ -73,7 +73,9 @@ func (c *child) leave(st *overlay.Store, id string) bool {
 // whether the container is still there.
 func (c *child) settle(st *overlay.Store, ctr *overlay.Container) (records.Record, bool) {
 	r := records.Decode(ctr.Metadata)
-	if !r.Ended {
+	// A --rm container whose removal failed (a full disk) goes now.
+	leftRm := r.State == records.Exited && r.Spec != nil && r.Spec.Rm
+	if !r.Ended && !leftRm {
 		return r, true
 	}
 	_ = st.Unmount(ctr.ID)

@@ -153,15 +153,20 @@ func (c *child) runCreated(st *overlay.Store, ctr *overlay.Container, rec *recor
 	if sp.Rm && err == nil && (sp.Detach || sp.Name != "") {
 		c.recordRemovedExit(ctr.ID, code)
 	}
+	removed, startErr := false, err
 	if sp.Rm || err != nil && fresh {
-		if rmErr := c.removeContainer(ctr); rmErr != nil && err == nil {
+		rmErr := c.removeContainer(ctr)
+		if removed = rmErr == nil; !removed && err == nil {
 			err = rmErr
 		}
-	} else {
+	}
+	if !removed {
+		// Kept, or left by a removal that failed (a full disk): the
+		// record says how it ended, not that its den was killed (137).
 		// The mount went with the namespace; the store's count must follow.
 		_ = st.Unmount(ctr.ID)
 		rec.State, rec.ExitCode, rec.Pid, rec.FinishedAt = records.Exited, code, 0, time.Now()
-		if err != nil {
+		if startErr != nil {
 			rec.ExitCode = 125
 		}
 		_ = st.SetMetadata(ctr.ID, rec.Encode())
