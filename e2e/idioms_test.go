@@ -118,6 +118,13 @@ func TestRunFlagsAsDocker(t *testing.T) {
 	if r := e.ok("run", "--rm", "--add-host", "db=10.1.2.3", "--add-host", "v6=[2001:db8::33]", ref, "cat", "/etc/hosts"); !strings.Contains(r.stdout, "10.1.2.3\tdb") || !strings.Contains(r.stdout, "2001:db8::33\tv6") {
 		t.Fatalf("--add-host NAME=IP: %s", r)
 	}
+	// -a shows only the streams named.
+	if r := e.ok("run", "--rm", "-a", "stderr", ref, "sh", "-c", "echo out; echo err >&2"); r.stdout != "" || r.stderr != "err\n" {
+		t.Fatalf("-a stderr: %s", r)
+	}
+	if r := e.denIn(strings.NewReader("in\n"), "run", "--rm", "-a", "stdin", "-a", "stdout", ref, "cat"); r.stdout != "in\n" {
+		t.Fatalf("-a stdin -a stdout: %s", r)
+	}
 	if r := e.ok("run", "--rm", "--privileged", ref, "grep", "NoNewPrivs", "/proc/self/status"); !strings.HasSuffix(r.stdout, "0\n") {
 		t.Fatalf("--privileged keeps no_new_privs: %s", r)
 	}

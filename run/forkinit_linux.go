@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -112,6 +113,14 @@ func (c *child) initCommand(sp *spec.Spec, newNet, keepID bool, remote *os.File)
 		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if len(sp.Attach) > 0 { // -a: a stream not named goes nowhere (the log still has it)
+		if !slices.Contains(sp.Attach, "stdout") {
+			cmd.Stdout = nil
+		}
+		if !slices.Contains(sp.Attach, "stderr") {
+			cmd.Stderr = nil
+		}
+	}
 	if sp.Detach {
 		// The init keeps the command's output in the log.
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil

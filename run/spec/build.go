@@ -37,6 +37,18 @@ func Build(f *Flags) (*Spec, error) {
 		return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", f.Name)
 	}
 	s.Name = f.Name
+	for _, a := range f.Attach {
+		switch a = strings.ToLower(a); a {
+		case "stdin", "stdout", "stderr":
+			s.Attach = append(s.Attach, a)
+			s.Interactive = s.Interactive || a == "stdin"
+		default:
+			return nil, fmt.Errorf("invalid -a %q: use stdin, stdout or stderr", a)
+		}
+	}
+	if len(s.Attach) > 0 && s.Detach {
+		return nil, fmt.Errorf("conflicting options: -a and -d (a detached container's output is read with den logs)")
+	}
 	if err := pull.CheckRef(f.Image); err != nil {
 		if len(f.Image) < 3 || !isHexString(f.Image) {
 			return nil, err

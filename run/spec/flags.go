@@ -11,6 +11,7 @@ type Flags struct {
 	EntrypointSet  bool // --entrypoint given, perhaps as ""
 	Interactive    bool
 	Tty            bool
+	Attach         []string // -a: stdin, stdout, stderr
 	Rm             bool
 	Detach         bool
 	Name           string

@@ -27,8 +27,11 @@ type Spec struct {
 
 	Tty         bool `json:"tty,omitempty"`
 	Interactive bool `json:"interactive,omitempty"`
-	Rm          bool `json:"rm,omitempty"`
-	Detach      bool `json:"detach,omitempty"`
+	// Attach is -a: the streams den shows (stdin, stdout, stderr); none
+	// named: stdout and stderr, and stdin with -i.
+	Attach []string `json:"attach,omitempty"`
+	Rm     bool     `json:"rm,omitempty"`
+	Detach bool     `json:"detach,omitempty"`
 
 	Pull     Pull   `json:"pull"`
 	Platform string `json:"platform,omitempty"`

@@ -68,6 +68,7 @@ func addRunFlags(cmd *cobra.Command, o *spec.Flags) {
 	f.SetInterspersed(false)
 	f.BoolVarP(&o.Interactive, "interactive", "i", false, "keep stdin open and connected to the command")
 	f.BoolVarP(&o.Tty, "tty", "t", false, "allocate a pseudo-terminal")
+	f.StringArrayVarP(&o.Attach, "attach", "a", nil, "show only these streams: stdin, stdout, stderr (repeat -a)")
 	f.BoolVar(&o.Rm, "rm", false, "remove the container when it exits")
 	f.BoolVarP(&o.Detach, "detach", "d", false, "run in the background and print the container id (output: den logs)")
 	f.StringVar(&o.Name, "name", "", "name the container")
