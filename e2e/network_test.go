@@ -220,6 +220,13 @@ func TestNetworkNoneAndHost(t *testing.T) {
 			t.Fatalf("--network host does not see the host's %s: %s", n, r.stdout)
 		}
 	}
+	// The host's name and /etc/hosts, as docker's --network host gives.
+	me, _ := os.Hostname()
+	hosts, _ := os.ReadFile("/etc/hosts")
+	r = e.ok("run", "--rm", "--network", "host", ref, "sh", "-c", "hostname; cat /etc/hosts")
+	if !strings.HasPrefix(r.stdout, me+"\n") || !strings.Contains(r.stdout, strings.TrimSpace(string(hosts))) {
+		t.Fatalf("--network host: hostname and /etc/hosts are not the host's: %s", r.stdout)
+	}
 }
 
 // helpers counts our running pasta and slirp4netns processes.
