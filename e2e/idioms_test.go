@@ -66,8 +66,18 @@ func TestDockerScriptIdioms(t *testing.T) {
 		t.Fatalf("unknown flag: %s", r)
 	}
 
+	// rename, running: the new name reaches it, the old one is free.
+	e.ok("run", "-d", "--name", "before", ref, "sleep", "60")
+	e.ok("rename", "before", "live")
+	if r := e.ok("exec", "live", "echo", "renamed"); r.stdout != "renamed\n" {
+		t.Fatalf("exec after rename: %s", r)
+	}
+	if r := e.den("rename", "live", "bad name"); r.code == 0 {
+		t.Fatalf("rename to a bad name passed: %s", r)
+	}
+	e.ok("run", "--rm", "--name", "before", ref, "true")
+
 	// exec -w: a missing directory fails (126) and is not made.
-	e.ok("run", "-d", "--name", "live", ref, "sleep", "60")
 	if r := e.den("exec", "-w", "/nonexist", "live", "pwd"); r.code != 126 {
 		t.Fatalf("exec -w /nonexist: %s", r)
 	}

@@ -60,6 +60,17 @@ func (s *Store) createNamed(imageID, metadata string, volatile bool) (*Container
 	}
 }
 
+// SetName gives the container name as its only name.
+func (s *Store) SetName(id, name string) error {
+	if err := s.s.SetNames(id, []string{name}); err != nil {
+		if errors.Is(err, storage.ErrDuplicateName) {
+			return fmt.Errorf("container name %q: %w", name, ErrNameInUse)
+		}
+		return fmt.Errorf("renaming container %s: %w", short(id), err)
+	}
+	return nil
+}
+
 // SetMetadata replaces den's metadata for the container.
 func (s *Store) SetMetadata(id, metadata string) error {
 	return s.s.SetMetadata(id, metadata)

@@ -21,6 +21,14 @@ import (
 // issues could find).
 var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
+// CheckName refuses a container name docker's pattern does not take.
+func CheckName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	}
+	return nil
+}
+
 // Build checks every flag and resolves what must be read on the host:
 // env files, den's own environment for a bare -e KEY, bind sources, the
 // network backend, a seccomp profile. Each error is one line naming the
@@ -33,8 +41,10 @@ func Build(f *Flags) (*Spec, error) {
 		return nil, fmt.Errorf("the working directory %q is invalid, it needs to be an absolute path", f.Workdir)
 	}
 	f.Name = strings.TrimPrefix(f.Name, "/")
-	if f.Name != "" && !validName.MatchString(f.Name) {
-		return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", f.Name)
+	if f.Name != "" {
+		if err := CheckName(f.Name); err != nil {
+			return nil, err
+		}
 	}
 	s.Name = f.Name
 	for _, a := range f.Attach {

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register(groupContainers, newKill, newStop, newLogs, newWait)
+	register(groupContainers, newKill, newStop, newLogs, newWait, newRename)
 	register(groupSystem, newPrune)
 }
 
@@ -154,6 +154,18 @@ func newWait(g *run.Global) *cobra.Command {
 		Args:    minArgs(1, "at least one container"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return run.Wait(g, args)
+		},
+	}
+}
+
+func newRename(g *run.Global) *cobra.Command {
+	return &cobra.Command{
+		Use:     "rename CONTAINER NEW_NAME",
+		Short:   "Rename a container, running or not",
+		Example: "  den rename web web-old",
+		Args:    exactArgs(2, "a container and its new name"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return run.Rename(g, args[0], args[1])
 		},
 	}
 }

@@ -179,7 +179,7 @@ func newContainer(g *run.Global) *cobra.Command {
 	}
 	c.AddCommand(ls, inspectCmd, newContainerPrune(g), newExport(g), newRun(g), newCreate(g), newStart(g),
 		newRestart(g), newStop(g), newKill(g), newRm(g), newLogs(g), newWait(g), newExec(g), newAttach(g),
-		newCp(g), newPort(g), newTop(g))
+		newCp(g), newPort(g), newTop(g), newRename(g))
 	return c
 }
 
