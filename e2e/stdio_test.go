@@ -83,3 +83,71 @@ func TestStdioIsNeverTheHostsOwn(t *testing.T) {
 		t.Fatalf("run > file: %q", b)
 	}
 }
+
+// den start -ai of a container without -t, from a terminal: its stdin
+// reaches the command (the child's group once stopped on SIGTTIN).
+func TestStartAttachInteractiveFromTerminal(t *testing.T) {
+	e, ref := pulled(t)
+	e.ok("create", "-i", "--name", "reader", ref, "sh", "-c", "read v; echo got $v")
+	master, slave := openPTY(t)
+	cmd := e.command(t.Context(), "start", "-ai", "reader")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scr := &screen{mu: make(chan struct{}, 1)}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := master.Read(b)
+			scr.mu <- struct{}{}
+			scr.buf.Write(b[:n])
+			<-scr.mu
+			if err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	master.Write([]byte("hello\n"))
+	scr.waitFor(t, "got hello")
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("den start -ai did not exit")
+	}
+}
+
+// With SYS_PTRACE a container reaches its init's descriptors through
+// /proc/1/fd: none of them leads out of the container (the init's
+// output is a pipe, its directory a detached mount whose .. stays).
+func TestInitDescriptorsLeadNowhere(t *testing.T) {
+	e, ref := pulled(t)
+	if err := os.WriteFile(filepath.Join(e.dir, "HOST-MARKER"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(e.dir, "out.txt")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := `for f in /proc/1/fd/*; do p=$f; for i in 1 2 3 4 5 6 7 8; do p=$p/..; ls -a $p 2>/dev/null; done; done; ls -l /proc/1/fd/; echo done`
+	cmd := e.command(t.Context(), "run", "--rm", "--cap-add", "SYS_PTRACE", ref, "sh", "-c", probe)
+	cmd.Stdout = f
+	err = cmd.Run()
+	f.Close()
+	b, _ := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), "done") {
+		t.Fatalf("probe: %v: %s", err, b)
+	}
+	if strings.Contains(string(b), "HOST-MARKER") {
+		t.Fatalf("a container with SYS_PTRACE walked from its init's descriptors to the host:\n%s", b)
+	}
+	if strings.Contains(string(b), out) {
+		t.Fatalf("the init holds the file den writes to:\n%s", b)
+	}
+}

@@ -97,8 +97,9 @@ func (s *Store) Containers() ([]Container, error) {
 // FindContainer resolves a name, an id or a unique id prefix.
 func (s *Store) FindContainer(nameOrID string) (*Container, error) {
 	// docker's names start with a slash (inspect's .Name); either spelling.
-	if n := strings.TrimPrefix(nameOrID, "/"); n != "" {
-		nameOrID = n
+	nameOrID = strings.TrimPrefix(nameOrID, "/")
+	if nameOrID == "" { // den rm -f "$UNSET": never every container's prefix
+		return nil, fmt.Errorf("%w: an empty name", ErrContainerUnknown)
 	}
 	c, err := s.s.Container(nameOrID)
 	if err == nil {

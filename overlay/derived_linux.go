@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"go.podman.io/storage"
 )
@@ -49,7 +52,10 @@ func (s *Store) Derive(base, key string, fill func(root string) error) (string, 
 	if err != nil {
 		return "", fmt.Errorf("reading image %s: %w", short(base), err)
 	}
-	layer, err := s.s.CreateLayer("", im.TopLayer, nil, "", true, nil)
+	// Named, so that one a killed den left half-made is known and swept.
+	s.sweepDerived("", time.Hour)
+	name := fmt.Sprintf("%s%s:%d", derivingPrefix, id, os.Getpid())
+	layer, err := s.s.CreateLayer("", im.TopLayer, []string{name}, "", true, nil)
 	if err != nil {
 		return "", fmt.Errorf("making image %s's shifted copy: %w", short(base), err)
 	}
@@ -79,7 +85,40 @@ func (s *Store) Derive(base, key string, fill func(root string) error) (string, 
 		drop()
 		return "", fmt.Errorf("recording image %s's shifted copy: %w", short(base), err)
 	}
+	if _, err := s.s.Image(base); err != nil { // removed meanwhile (den rmi)
+		_, _ = s.s.DeleteImage(id, true)
+		return "", fmt.Errorf("image %s was removed while its shifted copy was made", short(base))
+	}
 	return id, nil
+}
+
+// derivingPrefix names a derived image's layer while it is made.
+const derivingPrefix = "den-derive:"
+
+// sweepDerived deletes derived layers no image records: ones a killed den
+// left, older than age (a younger one may be in the making), or every one
+// made over the layer top (whose image goes now).
+func (s *Store) sweepDerived(top string, age time.Duration) {
+	layers, err := s.s.Layers()
+	if err != nil {
+		return
+	}
+	imgs, err := s.s.Images()
+	if err != nil {
+		return
+	}
+	recorded := map[string]bool{}
+	for _, im := range imgs {
+		recorded[im.TopLayer] = true
+	}
+	for _, l := range layers {
+		if recorded[l.ID] || !slices.ContainsFunc(l.Names, func(n string) bool { return strings.HasPrefix(n, derivingPrefix) }) {
+			continue
+		}
+		if top != "" && l.Parent == top || top == "" && time.Since(l.Created) > age {
+			_ = s.s.DeleteLayer(l.ID)
+		}
+	}
 }
 
 // derivedBase is the image a derived image was made from; "" for any

@@ -115,7 +115,9 @@ func (s *Store) ImageIDs() ([]string, error) {
 	}
 	ids := make([]string, 0, len(imgs))
 	for _, im := range imgs {
-		ids = append(ids, im.ID)
+		if derivedBase(im.Metadata) == "" { // not a shifted copy: those are their base's
+			ids = append(ids, im.ID)
+		}
 	}
 	return ids, nil
 }
@@ -187,6 +189,9 @@ func (s *Store) RemoveImage(id string) error {
 		if _, err := s.s.DeleteImage(d, true); err != nil {
 			return fmt.Errorf("removing image %s's shifted copy: %w", short(id), err)
 		}
+	}
+	if im, err := s.s.Image(id); err == nil {
+		s.sweepDerived(im.TopLayer, 0) // one half-made (a killed den's) would keep the image's layers
 	}
 	if _, err := s.s.DeleteImage(id, true); err != nil {
 		return fmt.Errorf("removing image %s: %w", short(id), err)

@@ -25,10 +25,7 @@ type hooks struct {
 	// leaves the child running and ends the call (den run -d).
 	started func(id string) bool
 	stdin   bool // hand den's stdin to the child (through a pipe unless ctl.Passable)
-	// rawStdin hands it as it is: den start -ai, whose container may have
-	// a pty that den itself feeds from stdin (two readers would split it).
-	rawStdin bool
-	detach   bool // the child outlives this den
+	detach  bool // the child outlives this den
 	// terminal leaves the child in den's process group, for commands that
 	// read the terminal themselves (den unshare sh); signals from the
 	// terminal then reach it directly and are not relayed.
@@ -119,7 +116,7 @@ func (g *Global) startChild(remote *os.File, h hooks) (*userns.Child, error) {
 		ExtraFiles: []*os.File{remote}, Env: []string{ctl.EnvRole + "=child"},
 		Setpgid: !h.terminal, Detach: h.detach}
 	switch {
-	case h.stdin && (h.terminal || h.rawStdin):
+	case h.stdin && h.terminal:
 		uo.Stdin = os.Stdin
 	case h.stdin:
 		in, handed, err := ctl.GuardInput(os.Stdin)

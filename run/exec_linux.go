@@ -68,7 +68,18 @@ func Exec(g *Global, name string, o ExecOptions) error {
 			defer handed()
 			stdin = in
 		}
-		files = []*os.File{stdin, os.Stdout, os.Stderr}
+		files = []*os.File{stdin}
+		for _, f := range []*os.File{os.Stdout, os.Stderr} {
+			// The init never holds this den's terminal or file (see
+			// ctl.Passable): it gets a pipe, copied here.
+			out, handed, wait, err := ctl.GuardOutput(f)
+			if err != nil {
+				return err
+			}
+			defer wait()
+			defer handed()
+			files = append(files, out)
+		}
 	}
 	if err := conn.Send(ctl.Exec, body, files...); err != nil {
 		return err

@@ -2,11 +2,13 @@ package run
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
 	"slices"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -113,7 +115,17 @@ func (c *child) initCommand(sp *spec.Spec, newNet, keepID bool, remote *os.File)
 		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if len(sp.Attach) > 0 { // -a: a stream not named goes nowhere (the log still has it)
+	// The init never holds den's terminal or a file den writes to (it is
+	// within reach of a container with CAP_SYS_PTRACE, /proc/1/fd): this
+	// den copies from a pipe instead, and Wait waits for the copy.
+	if !ctl.Passable(os.Stdout) {
+		cmd.Stdout = struct{ io.Writer }{os.Stdout}
+	}
+	if !ctl.Passable(os.Stderr) {
+		cmd.Stderr = struct{ io.Writer }{os.Stderr}
+	}
+	cmd.WaitDelay = 2 * time.Second // what a process outside the container kept open ends the copy
+	if len(sp.Attach) > 0 {         // -a: a stream not named goes nowhere (the log still has it)
 		if !slices.Contains(sp.Attach, "stdout") {
 			cmd.Stdout = nil
 		}

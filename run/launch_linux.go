@@ -145,7 +145,12 @@ func containerDir(st *overlay.Store, id string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// A detached clone of the directory's mount, not the directory: the
+	// init holds it for its life, and a container with CAP_SYS_PTRACE
+	// reaches the init's descriptors (/proc/1/fd); from a plain one, ".."
+	// would walk up to the host's root. A detached mount's root has no
+	// parent to walk to.
+	fd, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("opening the container's directory: %w", err)
 	}

@@ -68,7 +68,10 @@ func Start(g *Global, names []string, attach, interactive bool) error {
 		return fmt.Errorf("den start -a takes one container")
 	}
 	for _, n := range names {
-		h := hooks{detach: !attach, stdin: attach && interactive, rawStdin: true}
+		h := hooks{detach: !attach, stdin: attach && interactive}
+		if h.stdin && hasTTY(g, n) {
+			h.stdin = false // den feeds its pty from stdin itself
+		}
 		if attach {
 			t := newTerminal()
 			defer t.close()
@@ -171,4 +174,15 @@ func Restart(g *Global, names []string, timeout *time.Duration) error {
 func init() {
 	register("create", (*child).createOp)
 	register("start", (*child).startOp)
+}
+
+// hasTTY says whether the container was made with -t (den start -ai
+// then relays stdin to its pty; else the child gets stdin through a pipe).
+func hasTTY(g *Global, name string) bool {
+	items, err := Inspect(g, []string{name}, TypeContainer)
+	if err != nil || len(items) != 1 {
+		return false
+	}
+	var c struct{ Config struct{ Tty bool } }
+	return json.Unmarshal(items[0], &c) == nil && c.Config.Tty
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -83,4 +84,28 @@ func GuardInput(f *os.File) (*os.File, func(), error) {
 	}
 	go func() { _, _ = io.Copy(w, f); w.Close() }()
 	return r, func() { r.Close() }, nil
+}
+
+// GuardOutput is f, or when f is not Passable the write end of a pipe
+// whose reader a goroutine copies into f; handed closes that write end
+// once it has been handed on, and wait waits for the copy's end (at most
+// a second after it is called: a background process that kept the pipe
+// must not hold den).
+func GuardOutput(f *os.File) (out *os.File, handed, wait func(), err error) {
+	if Passable(f) {
+		return f, func() {}, func() {}, nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(f, r); r.Close(); close(done) }()
+	wait = func() {
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+	}
+	return w, func() { w.Close() }, wait, nil
 }

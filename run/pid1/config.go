@@ -131,6 +131,9 @@ type Bind struct {
 type Tmpfs struct {
 	Dest    string `json:"dest"`
 	Options string `json:"options,omitempty"`
+	// Default: --read-only's own (/tmp, /run, /var/tmp), left out where
+	// the user mounts something.
+	Default bool `json:"default,omitempty"`
 }
 
 // Restart is a restart policy: always, unless-stopped, or on-failure

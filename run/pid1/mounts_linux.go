@@ -315,8 +315,8 @@ type userMount struct {
 
 // userMounts orders the binds and tmpfs mounts parents first, as docker
 // does (a bind at /tmp/x must land on the tmpfs at /tmp, not under it).
-// A tmpfs where a bind or a later tmpfs has the same destination is left
-// out: --read-only's /tmp, /run and /var/tmp must not hide the user's own.
+// --read-only's own tmpfs (/tmp, /run, /var/tmp) is left out where the
+// user mounts something (the spec refuses the user's own duplicates).
 func userMounts(root string, c *Config) []userMount {
 	var ms []userMount
 	taken := map[string]bool{}
@@ -324,10 +324,13 @@ func userMounts(root string, c *Config) []userMount {
 		taken[filepath.Clean(b.Dest)] = true
 		ms = append(ms, userMount{b.Dest, func() error { return bind(root, b, true) }})
 	}
-	for i := len(c.Tmpfs) - 1; i >= 0; i-- {
-		t := c.Tmpfs[i]
-		if d := filepath.Clean(t.Dest); !taken[d] {
-			taken[d] = true
+	for _, t := range c.Tmpfs {
+		if !t.Default {
+			taken[filepath.Clean(t.Dest)] = true
+		}
+	}
+	for _, t := range c.Tmpfs {
+		if !t.Default || !taken[filepath.Clean(t.Dest)] {
 			ms = append(ms, userMount{t.Dest, func() error { return mountTmpfs(root, t) }})
 		}
 	}

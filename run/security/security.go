@@ -141,7 +141,7 @@ func Resolve(f Flags) (pid1.Sandbox, error) {
 	sb.ReadOnly = f.ReadOnly
 	if f.ReadOnly && f.ReadOnlyTmpfs {
 		for _, d := range []string{"/tmp", "/run", "/var/tmp"} {
-			sb.Tmpfs = append(sb.Tmpfs, pid1.Tmpfs{Dest: d, Options: "mode=1777"})
+			sb.Tmpfs = append(sb.Tmpfs, pid1.Tmpfs{Dest: d, Options: "mode=1777", Default: true})
 		}
 	}
 	for _, t := range f.Tmpfs {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/denproject/den/pull"
 	"github.com/denproject/den/run/ctl"
+	"github.com/denproject/den/run/pid1"
 	"github.com/denproject/den/run/security"
 )
 
@@ -86,6 +87,7 @@ func Build(f *Flags) (*Spec, error) {
 	if err := buildHost(f, s); err != nil { // host.go: takes the volumes out of f.Volumes
 		return nil, err
 	}
+	var missing []string
 	for _, v := range f.Volumes {
 		b, err := ParseVolume(v)
 		if err != nil {
@@ -95,10 +97,7 @@ func Build(f *Flags) (*Spec, error) {
 			return nil, err
 		}
 		if _, err := os.Stat(b.Source); err != nil {
-			// docker's -v makes a missing source directory (--mount does not)
-			if err := os.MkdirAll(b.Source, 0o755); err != nil {
-				return nil, fmt.Errorf("volume source %s does not exist and cannot be made (%v): create it, or fix the path", b.Source, errors.Unwrap(err))
-			}
+			missing = append(missing, b.Source) // made once every flag has passed
 		}
 		s.Mounts = append(s.Mounts, b)
 	}
@@ -112,7 +111,42 @@ func Build(f *Flags) (*Spec, error) {
 	if err := buildLifecycle(f, s); err != nil {
 		return nil, err
 	}
+	if err := checkMountPoints(s); err != nil {
+		return nil, err
+	}
+	for _, m := range missing {
+		// docker's -v makes a missing source directory (--mount does not)
+		if err := os.MkdirAll(m, 0o755); err != nil {
+			return nil, fmt.Errorf("volume source %s does not exist and cannot be made (%v): create it, or fix the path", m, errors.Unwrap(err))
+		}
+	}
 	return s, nil
+}
+
+// checkMountPoints refuses two of the user's mounts at one place, as
+// docker does ("duplicate mount point").
+func checkMountPoints(s *Spec) error {
+	seen := map[string]bool{}
+	var dests []string
+	for _, m := range s.Mounts {
+		dests = append(dests, m.Dest)
+	}
+	for _, v := range s.Host.Volumes {
+		dests = append(dests, v.Dest)
+	}
+	for _, t := range append(append([]pid1.Tmpfs(nil), s.Host.Tmpfs...), s.Sandbox.Tmpfs...) {
+		if !t.Default {
+			dests = append(dests, t.Dest)
+		}
+	}
+	for _, d := range dests {
+		d = filepath.Clean(d)
+		if seen[d] {
+			return fmt.Errorf("duplicate mount point: %s (two of -v, --mount and --tmpfs name it)", d)
+		}
+		seen[d] = true
+	}
+	return nil
 }
 
 // buildLifecycle reads what den logs, den stop and den ps use.

@@ -84,6 +84,7 @@ func TestBuildRefusals(t *testing.T) {
 			f.EnvFiles = []string{p}
 		}, "contains blanks"},
 		{"relative workdir", func(f *Flags) { f.Workdir = "rel" }, "absolute path"},
+		{"duplicate mount point", func(f *Flags) { f.Volumes = []string{dir + ":/data"}; f.Security.Tmpfs = []string{"/data"} }, "duplicate mount point"},
 		{"bad name", func(f *Flags) { f.Name = "a/b" }, "container name"},
 		{"-p without a network", func(f *Flags) { f.Publish = []string{"80"} }, "-p needs"},
 		{"port twice", func(f *Flags) { f.Network = netns.Builtin; f.Publish = []string{"8080:80", "8080:81"} }, "already published"},
