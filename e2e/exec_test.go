@@ -112,12 +112,7 @@ func TestExecInteractiveTerminal(t *testing.T) {
 	e, name := running(t, "--network", "none")
 	master, slave := openPTY(t)
 	unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 31, Col: 99})
-	cmd := e.command(t.Context(), "exec", "-it", name, "sh")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := onTerminal(t, e, slave, "exec", "-it", name, "sh")
 	scr := readScreen(master)
 	scr.waitFor(t, "# ")
 	master.Write([]byte("stty size; tty\n"))

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,35 +24,11 @@ func TestStdioIsNeverTheHostsOwn(t *testing.T) {
 	} {
 		master, slave := openPTY(t)
 		before, _ := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-		cmd := e.command(t.Context(), args...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		scr := &screen{mu: make(chan struct{}, 1)}
-		go func() {
-			b := make([]byte, 4096)
-			for {
-				n, err := master.Read(b)
-				scr.mu <- struct{}{}
-				scr.buf.Write(b[:n])
-				<-scr.mu
-				if err != nil {
-					return
-				}
-			}
-		}()
+		cmd := onTerminal(t, e, slave, args...)
+		scr := readScreen(master)
 		scr.waitFor(t, "done")
 		master.Write([]byte{4}) // ^D: stdin's end, for the commands that read it
-		waited := make(chan error, 1)
-		go func() { waited <- cmd.Wait() }()
-		select {
-		case <-waited:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("den %s did not exit", args[0])
-		}
+		waitExit(t, cmd)
 		scr.mu <- struct{}{}
 		out := scr.buf.String()
 		<-scr.mu
@@ -90,36 +65,12 @@ func TestStartAttachInteractiveFromTerminal(t *testing.T) {
 	e, ref := pulled(t)
 	e.ok("create", "-i", "--name", "reader", ref, "sh", "-c", "read v; echo got $v")
 	master, slave := openPTY(t)
-	cmd := e.command(t.Context(), "start", "-ai", "reader")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	scr := &screen{mu: make(chan struct{}, 1)}
-	go func() {
-		b := make([]byte, 4096)
-		for {
-			n, err := master.Read(b)
-			scr.mu <- struct{}{}
-			scr.buf.Write(b[:n])
-			<-scr.mu
-			if err != nil {
-				return
-			}
-		}
-	}()
+	cmd := onTerminal(t, e, slave, "start", "-ai", "reader")
+	scr := readScreen(master)
 	time.Sleep(300 * time.Millisecond)
 	master.Write([]byte("hello\n"))
 	scr.waitFor(t, "got hello")
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case <-waited:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("den start -ai did not exit")
-	}
+	waitExit(t, cmd)
 }
 
 // With SYS_PTRACE a container reaches its init's descriptors through

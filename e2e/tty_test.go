@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,6 +33,19 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	}
 	t.Cleanup(func() { m.Close(); s.Close() })
 	return m, s
+}
+
+// onTerminal starts den with slave as its controlling terminal and
+// stdio, as a shell at a terminal would.
+func onTerminal(t *testing.T, e *env, slave *os.File, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := e.command(t.Context(), args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
 
 // screen collects what den writes to the terminal.
@@ -71,25 +85,8 @@ func TestRunInteractiveTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := e.command(t.Context(), "run", "-it", "--rm", "--hostname", "x", ref, "sh")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	scr := &screen{mu: make(chan struct{}, 1)}
-	go func() {
-		b := make([]byte, 4096)
-		for {
-			n, err := master.Read(b)
-			scr.mu <- struct{}{}
-			scr.buf.Write(b[:n])
-			<-scr.mu
-			if err != nil {
-				return
-			}
-		}
-	}()
+	cmd := onTerminal(t, e, slave, "run", "-it", "--rm", "--hostname", "x", ref, "sh")
+	scr := readScreen(master)
 	scr.waitFor(t, "# ")
 	master.Write([]byte("stty size; hostname; tty\n"))
 	scr.waitFor(t, "33 101")
@@ -100,15 +97,7 @@ func TestRunInteractiveTerminal(t *testing.T) {
 	master.Write([]byte("stty size\n"))
 	scr.waitFor(t, "40 120")
 	master.Write([]byte("exit 3\n"))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("den did not exit after the shell did")
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
+	if code := waitExit(t, cmd); code != 3 {
 		t.Fatalf("exit %d, want 3", code)
 	}
 	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
