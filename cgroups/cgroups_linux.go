@@ -110,7 +110,7 @@ var ErrNoDelegation = errors.New("no delegated cgroup v2")
 // the cause and the fix.
 func (h Host) Parent(l Limits) (string, error) {
 	if !h.IsV2(h.Mount) {
-		return "", fmt.Errorf("%w: this host mounts cgroup v1 at %s, so den cannot enforce --memory, --cpus or --pids-limit; boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2, or drop the limit flags", ErrNoDelegation, h.Mount)
+		return "", fmt.Errorf("%w: this host mounts cgroup v1 at %s, so den cannot enforce --memory, --memory-swap, --cpus, --cpu-shares or --pids-limit; boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2, or drop the limit flags", ErrNoDelegation, h.Mount)
 	}
 	self, err := readSelf(h.Self)
 	if err != nil {

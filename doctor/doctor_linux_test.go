@@ -102,7 +102,7 @@ func TestUserNamespacesSysctls(t *testing.T) {
 	write(t, filepath.Join(dir, "user/max_user_namespaces"), "0\n")
 	c := UserNamespaces(nil)
 	if c.Status != Fail || !strings.Contains(c.Detail, "user.max_user_namespaces is 0") ||
-		c.Fix != "sudo sysctl -w user.max_user_namespaces=28633 && echo user.max_user_namespaces=28633 | sudo tee /etc/sysctl.d/50-den.conf" {
+		c.Fix != "sudo sysctl -w user.max_user_namespaces=28633 && echo user.max_user_namespaces=28633 | sudo tee /etc/sysctl.d/99-zz-den.conf" {
 		t.Fatalf("%+v", c)
 	}
 	write(t, filepath.Join(dir, "user/max_user_namespaces"), "1000\n")

@@ -81,14 +81,15 @@ func Network(chosen string) Check {
 
 // RuntimeDir reports where den keeps runtime state: dir (run.RuntimeRoot),
 // from $XDG_RUNTIME_DIR when it is the user's, else the /tmp fallback.
-func RuntimeDir(me Me, dir string, dirErr error) Check {
+func RuntimeDir(me Me, xdg, dir string, dirErr error) Check {
 	const name = "runtime dir"
-	xdg := os.Getenv("XDG_RUNTIME_DIR")
 	own := "/run/user/" + strconv.Itoa(me.UID)
 	fix := "export XDG_RUNTIME_DIR=" + own
 	if dirErr != nil {
 		if owner(own) != me.UID {
-			fix = "sudo loginctl enable-linger " + me.Name
+			// no systemd login session (su, containers): any private
+			// directory of the user's does
+			fix = "mkdir -m 700 -p ~/.den-run && export XDG_RUNTIME_DIR=~/.den-run (or, where systemd runs: sudo loginctl enable-linger " + me.Name + ")"
 		}
 		return fail(name, fix, "%v", dirErr)
 	}
@@ -134,6 +135,15 @@ func Store(root string) Check {
 	fs := fsName(st.Type)
 	free := int64(st.Bavail) * st.Bsize
 	moveFix := "den --root /path/on/a/local/disk/den ..."
+	// The nearest existing directory must take what den makes (the store
+	// itself, or the directories down to it).
+	if err := unix.Access(at, unix.W_OK|unix.X_OK); err != nil || st.Flags&unix.ST_RDONLY != 0 {
+		why := "is read-only"
+		if err != nil {
+			why = "is not writable by you (" + err.Error() + ")"
+		}
+		return fail(name, "export XDG_DATA_HOME=$HOME/.local/share (a directory you own), or: "+moveFix, "%s: %s %s", root, at, why)
+	}
 	switch {
 	case st.Type == unix.NFS_SUPER_MAGIC:
 		return warn(name, moveFix, "%s is on NFS: overlay cannot keep containers' files there (root squash and no xattrs)", root)

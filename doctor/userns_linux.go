@@ -54,7 +54,7 @@ func UserNamespaces(unshareErr error) Check {
 }
 
 func persistSysctl(key, value string) string {
-	return fmt.Sprintf("sudo sysctl -w %s=%s && echo %s=%s | sudo tee /etc/sysctl.d/50-den.conf", key, value, key, value)
+	return fmt.Sprintf("sudo sysctl -w %s=%s && echo %s=%s | sudo tee /etc/sysctl.d/99-zz-den.conf", key, value, key, value)
 }
 
 // AppArmor reports Ubuntu's restriction of unprivileged user namespaces
@@ -111,9 +111,9 @@ func IDMappers(haveRange bool) Check {
 		if how, good := privileged(p); !good {
 			fix := mapperFix(prog, p)
 			if !haveRange {
-				return warn(name, fix, "%s has neither the setuid bit nor file capabilities (%s); den does not use it while you have no subordinate range", p, how)
+				return warn(name, fix, "%s is neither setuid root nor has file capabilities (%s); den does not use it while you have no subordinate range", p, how)
 			}
-			return fail(name, fix, "%s has neither the setuid bit nor file capabilities (%s): den cannot map your subordinate ids", p, how)
+			return fail(name, fix, "%s is neither setuid root nor has file capabilities (%s): den cannot map your subordinate ids", p, how)
 		}
 		found = append(found, p)
 	}
@@ -134,7 +134,14 @@ func privileged(path string) (string, bool) {
 	if n, err := unix.Getxattr(path, "security.capability", nil); err == nil && n > 0 {
 		return "file capabilities", true
 	}
-	return fmt.Sprintf("mode %04o, owner uid %d", fi.Mode().Perm(), st.Uid), false
+	var fs unix.Statfs_t
+	switch {
+	case fi.Mode()&os.ModeSetuid != 0 && unix.Statfs(path, &fs) == nil && fs.Flags&unix.ST_NOSUID != 0:
+		return "setuid, but on a nosuid mount", false
+	case fi.Mode()&os.ModeSetuid != 0:
+		return fmt.Sprintf("setuid, but owned by uid %d, not root", st.Uid), false
+	}
+	return fmt.Sprintf("mode %04o, owner uid %d", st.Mode&0o7777, st.Uid), false
 }
 
 // mapperFix prefers a good copy elsewhere in the system's directories

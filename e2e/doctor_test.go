@@ -123,7 +123,7 @@ func TestDoctorNewuidmapWithoutSetuid(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("want exit 1: %s", r)
 	}
-	hasLine(t, r, fmt.Sprintf("fail  newuidmap/newgidmap: %s/newuidmap has neither the setuid bit nor file capabilities (mode 0755, owner uid %s): den cannot map your subordinate ids", bin, me(t).Uid),
+	hasLine(t, r, fmt.Sprintf("fail  newuidmap/newgidmap: %s/newuidmap is neither setuid root nor has file capabilities (mode 0755, owner uid %s): den cannot map your subordinate ids", bin, me(t).Uid),
 		"export PATH=/usr/bin:$PATH")
 	if !regexp.MustCompile(`(?m)^fail  den's namespace: .*newuidmap.* \(the failures above are the cause\)$`).MatchString(r.stdout) {
 		t.Fatalf("the namespace line does not fail: %s", r.stdout)
@@ -238,7 +238,7 @@ func TestDoctorFault(t *testing.T) {
 	case "no-userns":
 		r = e.den("doctor")
 		hasLine(t, r, "fail  user namespaces: user.max_user_namespaces is 0: no user namespace can be created",
-			"sudo sysctl -w user.max_user_namespaces=28633 && echo user.max_user_namespaces=28633 | sudo tee /etc/sysctl.d/50-den.conf")
+			"sudo sysctl -w user.max_user_namespaces=28633 && echo user.max_user_namespaces=28633 | sudo tee /etc/sysctl.d/99-zz-den.conf")
 	default:
 		t.Fatalf("unknown fault %q", fault)
 	}

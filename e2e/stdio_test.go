@@ -101,4 +101,10 @@ func TestInitDescriptorsLeadNowhere(t *testing.T) {
 	if strings.Contains(string(b), out) {
 		t.Fatalf("the init holds the file den writes to:\n%s", b)
 	}
+	// One socket: the one den exec dials. The control connection to den's
+	// child is closed once the command runs (its peer, SO_PEERPIDFD, is the
+	// child, in den's mount namespace).
+	if n := strings.Count(string(b), "socket:["); n != 1 {
+		t.Fatalf("the init holds %d sockets, want the listening one:\n%s", n, b)
+	}
 }

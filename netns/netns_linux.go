@@ -97,7 +97,11 @@ func CheckTun() error {
 		return nil
 	}
 	if errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("/dev/net/tun is not usable by your user (this host ships it mode 0600); as root: chmod 0666 /dev/net/tun (distributions ship it 0666), or use --network none|host")
+		mode := ""
+		if fi, err := os.Stat("/dev/net/tun"); err == nil {
+			mode = fmt.Sprintf(" (mode %04o here)", fi.Mode().Perm())
+		}
+		return fmt.Errorf("/dev/net/tun is not usable by your user%s; as root: chmod 0666 /dev/net/tun (distributions ship it 0666; a udev rule keeps it), or use --network none|host", mode)
 	}
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("/dev/net/tun does not exist; as root: modprobe tun, or use --network none|host")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"go.podman.io/storage"
 	"go.podman.io/storage/types"
@@ -48,7 +49,7 @@ func Open(o Options) (*Store, error) {
 	}
 	for _, d := range []string{o.Root, o.RunRoot} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, fmt.Errorf("creating store directory %s: %w", d, err)
+			return nil, fmt.Errorf("creating store directory %s: %w; keep the store in a directory you can write: --root DIR (or XDG_DATA_HOME)", d, err)
 		}
 	}
 	s, err := open(o, "")
@@ -63,6 +64,12 @@ func Open(o Options) (*Store, error) {
 		o.Debugf("using native overlay in the user namespace")
 	}
 	if err != nil {
+		if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOENT) {
+			return nil, fmt.Errorf("opening store %s: %w; make it a directory you can write, or keep the store elsewhere with --root DIR (or XDG_DATA_HOME)", o.Root, err)
+		}
+		if errors.Is(err, syscall.ENOSPC) {
+			return nil, fmt.Errorf("opening store %s: %w; free space there (den prune -a), or keep the store elsewhere with --root DIR", o.Root, err)
+		}
 		return nil, fmt.Errorf("opening store %s: %w", o.Root, err)
 	}
 	return &Store{s: s, opts: o}, nil

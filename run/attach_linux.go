@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/denproject/den/run/ctl"
 	"github.com/denproject/den/run/spec"
@@ -41,8 +42,36 @@ func Attach(g *Global, name string, o AttachOptions) error {
 	if err != nil {
 		return &codedError{code: 1, msg: fmt.Sprintf("%s: container is not running (its init does not answer: %v)", name, err)}
 	}
-	defer conn.Close()
-	if err := conn.Send(ctl.Attach, ctl.AttachBody{Stdin: !o.NoStdin}, os.Stdout, os.Stderr); err != nil {
+	// The init never holds this den's terminal or file (ctl.Passable):
+	// pipes, copied here. At the end the connection goes first: the init
+	// lets go of the pipes once den has (a detach leaves it running).
+	var outs []*os.File
+	var ends []func()
+	defer func() {
+		conn.Close()
+		for _, end := range ends {
+			end()
+		}
+	}()
+	for _, f := range []*os.File{os.Stdout, os.Stderr} {
+		out, handed, wait, err := ctl.GuardOutput(f)
+		if err != nil {
+			return err
+		}
+		ends = append(ends, func() {
+			handed()
+			// what the container wrote before den left; after a detach
+			// the init may hold the pipe a while longer
+			copied := make(chan struct{})
+			go func() { wait(); close(copied) }()
+			select {
+			case <-copied:
+			case <-time.After(time.Second):
+			}
+		})
+		outs = append(outs, out)
+	}
+	if err := conn.Send(ctl.Attach, ctl.AttachBody{Stdin: !o.NoStdin}, outs...); err != nil {
 		return err
 	}
 	m, files, err := conn.Recv()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"sync"
 	"syscall"
@@ -90,6 +91,10 @@ func init() {
 // process's exit status.
 func ChildMain() int {
 	os.Unsetenv(ctl.EnvRole) // not for what den runs in the namespace
+	// The child copies the container's output to den's terminal from a
+	// process group of its own: with stty tostop a write from there
+	// would stop it, unless SIGTTOU is ignored.
+	signal.Ignore(syscall.SIGTTOU)
 	conn := ctl.Inherited()
 	var req ctl.RequestBody
 	var ra requestArgs

@@ -60,7 +60,7 @@ func Doctor(g *Global) []doctor.Check {
 	backend, _ := netns.Choose("slirp")
 	add(doctor.Network(backend))
 	dir, err := RuntimeRoot()
-	add(doctor.RuntimeDir(me, dir, err))
+	add(doctor.RuntimeDir(me, CallerRuntimeDir, dir, err))
 	if g.Root == "" {
 		g.Root, _ = DataRoot()
 	}
@@ -131,7 +131,7 @@ func (c *child) probeNamespace() (probe, error) {
 	gid, _ := os.ReadFile("/proc/self/gid_map")
 	pr.UIDMap, pr.GIDMap = string(uid), string(gid)
 	if err := os.MkdirAll(c.g.Root, 0o700); err != nil {
-		return pr, fmt.Errorf("creating the store directory %s: %w", c.g.Root, err)
+		return pr, fmt.Errorf("creating the store directory %s: %w (see the store check below)", c.g.Root, err)
 	}
 	dir, err := os.MkdirTemp(c.g.Root, ".doctor-")
 	if err != nil {

@@ -110,7 +110,10 @@ func (c *child) initCommand(sp *spec.Spec, newNet, keepID bool, remote *os.File)
 	cmd.Args = []string{"den-init"}
 	// One P: the init mostly waits, and each P costs it a mark worker's
 	// stack and caches (same start-up time, measured; 0.15 MB less).
-	cmd.Env = []string{ctl.EnvRole + "=init", "GOMAXPROCS=1"}
+	// containermaxprocs=0: the runtime would keep the host's cgroup cpu
+	// files open in the init for its life (Go 1.25+), within reach of a
+	// container with SYS_PTRACE.
+	cmd.Env = []string{ctl.EnvRole + "=init", "GOMAXPROCS=1", "GODEBUG=containermaxprocs=0"}
 	if c.g.Debug {
 		cmd.Env = append(cmd.Env, ctl.EnvStart+"="+os.Getenv(ctl.EnvStart))
 	}
@@ -123,6 +126,9 @@ func (c *child) initCommand(sp *spec.Spec, newNet, keepID bool, remote *os.File)
 	}
 	if !ctl.Passable(os.Stderr) {
 		cmd.Stderr = struct{ io.Writer }{os.Stderr}
+		if sameOpenFile(os.Stdout, os.Stderr) {
+			cmd.Stderr = cmd.Stdout // > f 2>&1: one pipe keeps the lines' order
+		}
 	}
 	cmd.WaitDelay = 2 * time.Second // what a process outside the container kept open ends the copy
 	if len(sp.Attach) > 0 {         // -a: a stream not named goes nowhere (the log still has it)
@@ -189,4 +195,10 @@ func (c *child) dropEarly() {
 		c.early.end(true)
 		c.early = nil
 	}
+}
+
+// sameOpenFile says whether a and b are the same file (2>&1).
+func sameOpenFile(a, b *os.File) bool {
+	var sa, sb unix.Stat_t
+	return unix.Fstat(int(a.Fd()), &sa) == nil && unix.Fstat(int(b.Fd()), &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }

@@ -75,7 +75,7 @@ func (c *child) keepID(rootfs, dir string, sp *spec.Spec, ic *pid1.Config) error
 	uid, gid := uint32(userns.HostUID()), uint32(hostGID())
 	umap, gmap := keepIDMap(uid, total), keepIDMap(gid, total)
 	marker := filepath.Join(dir, keepIDMarker)
-	if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) && (c.rec == nil || !c.rec.Shifted) {
 		// A container from before den made shifted images: its own copy.
 		if err := shiftOwners(rootfs, umap, gmap); err != nil {
 			return fmt.Errorf("--userns=keep-id: giving the image's files their owners: %w", err)
@@ -127,15 +127,6 @@ func (c *child) keepIDImage(st *overlay.Store, imageID string) (string, error) {
 		return "", fmt.Errorf("--userns=keep-id: %w", err)
 	}
 	return id, nil
-}
-
-// markShifted notes that a new container's rootfs is shifted already.
-func markShifted(st *overlay.Store, id string) error {
-	dir, err := st.Dir(id)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, keepIDMarker), nil, 0o644)
 }
 
 // keepIDEntry writes the image's /etc/passwd (or group) with line added,

@@ -22,6 +22,10 @@ func DataRoot() (string, error) {
 	return filepath.Join(home, ".local", "share", "den"), nil
 }
 
+// CallerRuntimeDir is XDG_RUNTIME_DIR as den was given it (RuntimeRoot
+// unsets an unusable one, which doctor still reports).
+var CallerRuntimeDir = os.Getenv("XDG_RUNTIME_DIR")
+
 // RuntimeRoot is $XDG_RUNTIME_DIR/den when that directory exists and
 // belongs to the user (after su or sudo -u it may be another user's), else
 // /tmp/den-UID, created 0700 and checked to be ours.
@@ -29,7 +33,7 @@ func RuntimeRoot() (string, error) {
 	// Inside the namespace the path still names the host uid, while the
 	// owner seen by stat is the namespace's own uid 0.
 	uid := os.Getuid()
-	d := os.Getenv("XDG_RUNTIME_DIR")
+	d := CallerRuntimeDir
 	if d != "" && ownedBy(d, uid) {
 		return filepath.Join(d, "den"), nil
 	}
@@ -53,7 +57,7 @@ func privateDir(d string) (string, error) {
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	if !fi.IsDir() || int(st.Uid) != uid || fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("runtime directory %s is not a private directory of uid %d (someone else made it?); remove it or set XDG_RUNTIME_DIR to a directory you own", d, userns.HostUID())
+		return "", fmt.Errorf("runtime directory %s is not a private directory of uid %d (someone else made it?): set XDG_RUNTIME_DIR to a private directory you own (mkdir -m 700 ~/.den-run; export XDG_RUNTIME_DIR=~/.den-run), or ask root to remove it", d, userns.HostUID())
 	}
 	return d, nil
 }

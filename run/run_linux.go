@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -117,21 +119,21 @@ func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state reco
 		}
 	}
 	if sp.Host.KeepID && !userns.SingleID() {
-		// The image's shifted copy, made once (keepid_linux.go).
+		// The image's shifted copy, made once (keepid_linux.go); the
+		// record says so with the container's creation, not after it.
 		if imageID, err = c.keepIDImage(st, imageID); err != nil {
 			return nil, nil, cfg, err
 		}
+		rec.Shifted = true
 	}
 	ctr, err := st.CreateContainer(sp.Name, imageID, rec.Encode(), sp.Rm)
+	if errors.Is(err, syscall.ENOSPC) || err != nil && strings.Contains(err.Error(), "no space left on device") {
+		return nil, nil, cfg, fmt.Errorf("%w; free space on the filesystem of %s (den prune -a removes what no container uses), or keep the store elsewhere with --root DIR", err, c.g.Root)
+	}
 	if err != nil {
 		return nil, nil, cfg, err
 	}
-	if sp.Host.KeepID && !userns.SingleID() {
-		if err := markShifted(st, ctr.ID); err != nil {
-			_ = c.removeContainer(ctr)
-			return nil, nil, cfg, err
-		}
-	}
+
 	c.g.debugf("container %s created", ctr.ID[:12])
 	return ctr, rec, cfg, nil
 }

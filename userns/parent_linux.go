@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -156,7 +157,7 @@ func runMapper(prog string, args []string) error {
 		msg := strings.TrimSpace(out.String())
 		fix := "check that your /etc/subuid and /etc/subgid lines are right"
 		if strings.Contains(msg, "Operation not permitted") || strings.Contains(msg, "write to") {
-			fix = fmt.Sprintf("%s needs its setuid bit or file capabilities (as root: chmod u+s %s, or reinstall the uidmap package)", prog, prog)
+			fix = mapperFix(prog, fix)
 		}
 		return fmt.Errorf("%s %s failed: %s (%v); %s", prog, strings.Join(args, " "), msg, err, fix)
 	}
@@ -192,4 +193,40 @@ func allCaps() []uintptr {
 		caps[i] = uintptr(i)
 	}
 	return caps
+}
+
+// mapperFix names what keeps the mapper from writing the maps: a copy
+// ahead of the system's in PATH, setuid but not root's, on a nosuid
+// mount, or neither setuid nor with file capabilities.
+func mapperFix(prog, otherwise string) string {
+	fi, err := os.Stat(prog)
+	if err != nil {
+		return otherwise
+	}
+	sys := "/usr/bin/" + filepath.Base(prog)
+	if good, _ := setuidRoot(sys); prog != sys && good {
+		return fmt.Sprintf("%s comes first in PATH but is neither setuid root nor has file capabilities; use the system's: export PATH=/usr/bin:$PATH", prog)
+	}
+	var fs unix.Statfs_t
+	setuid := fi.Mode()&os.ModeSetuid != 0
+	switch _, root := setuidRoot(prog); {
+	case setuid && !root:
+		return fmt.Sprintf("%s is setuid but not owned by root (as root: chown root %s && chmod u+s %s, or reinstall the uidmap package)", prog, prog, prog)
+	case setuid && unix.Statfs(prog, &fs) == nil && fs.Flags&unix.ST_NOSUID != 0:
+		return fmt.Sprintf("%s is on a nosuid mount, where setuid does nothing: use a copy elsewhere (export PATH=/usr/bin:$PATH)", prog)
+	case setuid:
+		return otherwise
+	}
+	return fmt.Sprintf("%s needs its setuid bit or file capabilities (as root: chmod u+s %s, or reinstall the uidmap package)", prog, prog)
+}
+
+// setuidRoot says whether path is setuid (good) and owned by root (root).
+func setuidRoot(path string) (good, root bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false, false
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	root = st != nil && st.Uid == 0
+	return fi.Mode()&os.ModeSetuid != 0 && root, root
 }

@@ -4,7 +4,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,9 +87,10 @@ func GuardInput(f *os.File) (*os.File, func(), error) {
 
 // GuardOutput is f, or when f is not Passable the write end of a pipe
 // whose reader a goroutine copies into f; handed closes that write end
-// once it has been handed on, and wait waits for the copy's end (at most
-// a second after it is called: a background process that kept the pipe
-// must not hold den).
+// once it has been handed on, and wait waits for the copy's end: until
+// every writer is gone, as docker exec waits for its streams (a process
+// the command left in the background keeps them, and is not cut off by
+// SIGPIPE).
 func GuardOutput(f *os.File) (out *os.File, handed, wait func(), err error) {
 	if Passable(f) {
 		return f, func() {}, func() {}, nil
@@ -101,11 +101,5 @@ func GuardOutput(f *os.File) (out *os.File, handed, wait func(), err error) {
 	}
 	done := make(chan struct{})
 	go func() { _, _ = io.Copy(f, r); r.Close(); close(done) }()
-	wait = func() {
-		select {
-		case <-done:
-		case <-time.After(time.Second):
-		}
-	}
-	return w, func() { w.Close() }, wait, nil
+	return w, func() { w.Close() }, func() { <-done }, nil
 }

@@ -32,6 +32,10 @@ func Main() int {
 	go func() {
 		signal.Notify(chld, unix.SIGCHLD)
 		signal.Notify(sigs, ctl.Signals...)
+		// den's child ignores SIGTTOU (it writes to the terminal from a
+		// background group); a handler here, unlike SIG_IGN, does not
+		// pass on to the command, which gets the default as in docker.
+		signal.Notify(make(chan os.Signal, 1), unix.SIGTTOU)
 		close(notified)
 	}()
 	p := &initProc{conn: ctl.Inherited(), seen: map[ctl.Type]bool{}}
@@ -53,6 +57,10 @@ func Main() int {
 	commandPid.Store(int32(proc.Pid)) // before den attach can relay to it
 	go serveExec(os.NewFile(ctl.ListenFD, "ctl-listen"), &c)
 	_ = p.conn.Send(ctl.Started, nil)
+	// Nothing more goes to den's child this way, and a container with
+	// SYS_PTRACE could reach the socket through this process: its peer
+	// (SO_PEERPIDFD) is the child, in den's mount namespace.
+	p.conn.Close()
 	if c.Detached {
 		offThread(func() bool { ctl.Shed(); return true }) // this thread has the container's seccomp filter
 	} else {

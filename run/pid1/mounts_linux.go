@@ -37,6 +37,11 @@ func setupRootfs(c *Config) error {
 		return fmt.Errorf("binding the root filesystem %s: %w", root, err)
 	}
 	if err := mountAt(root, "/proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			// The kernel refuses a new proc where the one den sees has
+			// masked or read-only parts (an outer container's runtime).
+			return fmt.Errorf("%w: this host's /proc is partly masked (den runs inside a container?); den doctor names the outer runtime's flags that unmask it", err)
+		}
 		return err
 	}
 	if err := setupDev(c); err != nil {

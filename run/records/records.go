@@ -54,6 +54,9 @@ type Record struct {
 	InitPid   int    `json:"initPid,omitempty"`
 	InitStart uint64 `json:"initStart,omitempty"`
 	ExitFile  string `json:"exitFile,omitempty"`
+	// Shifted: the container was made from its image's keep-id copy
+	// (derived, already shifted); recorded with the container itself.
+	Shifted bool `json:"shifted,omitempty"`
 	// Ended says that Decode found a running record whose container has
 	// ended: what its den would have recorded is still to be done.
 	Ended bool `json:"-"`
