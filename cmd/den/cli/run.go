@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -43,6 +44,11 @@ func newRun(g *run.Global) *cobra.Command {
 func fromSpec(g *run.Global, f *spec.Flags, quiet *bool, do func(*run.Global, *spec.Spec, func(pull.Event)) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		f.Image, f.Args = args[0], args[1:]
+		if (f.Network == "host" || f.Network == "none") && (len(f.Publish) > 0 || f.PublishAll) {
+			// docker's answer: the ports are dropped, with a warning
+			fmt.Fprintf(os.Stderr, "den: warning: published ports are discarded with --network %s\n", f.Network)
+			f.Publish, f.PublishAll = nil, false
+		}
 		f.EntrypointSet = cmd.Flags().Changed("entrypoint")
 		f.StopTimeoutSet = cmd.Flags().Changed("stop-timeout")
 		sp, err := spec.Build(f)
