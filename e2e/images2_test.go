@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestImagesFlags(t *testing.T) {
@@ -179,5 +180,41 @@ func TestPruneCommandsAndDF(t *testing.T) {
 	}
 	if n, _ := os.ReadDir(blobs); len(n) != 0 {
 		t.Fatalf("blobs left after every image went: %d", len(n))
+	}
+}
+
+// Ctrl-C while den load reads its archive from a pipe: exit 130 at once,
+// nothing stored, no half-copied archive left behind.
+func TestLoadFromStdinInterrupted(t *testing.T) {
+	e := newEnv(t)
+	tmp := filepath.Join(e.dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	cmd := e.command(t.Context(), "load")
+	cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
+	cmd.Stdin = pr
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	pw.Write(make([]byte, 100<<10)) // the start of an archive, then nothing
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	if code := waitExit(t, cmd); code != 130 {
+		t.Fatalf("den load interrupted: exit %d, want 130: %s", code, stderr.String())
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("den load left %v in TMPDIR", left)
+	}
+	if r := e.ok("images", "-q"); r.stdout != "" {
+		t.Fatalf("an interrupted load stored %q", r.stdout)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -33,7 +35,27 @@ func stdinToFile() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	n, err := io.Copy(f, os.Stdin)
+	// Ctrl-C or a TERM while the archive comes in ends den, and takes
+	// the half-copied file along (den's own handlers come later).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	type copied struct {
+		n   int64
+		err error
+	}
+	done := make(chan copied, 1)
+	go func() { n, err := io.Copy(f, os.Stdin); done <- copied{n, err} }()
+	var n int64
+	select {
+	case c := <-done:
+		n, err = c.n, c.err
+	case sig := <-sigs:
+		f.Close()
+		os.Remove(f.Name())
+		fmt.Fprintln(os.Stderr, "den: interrupted while reading the archive from stdin; nothing was stored")
+		return "", &ExitError{Code: 128 + int(sig.(syscall.Signal))}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
