@@ -65,6 +65,17 @@ func TestDockerScriptIdioms(t *testing.T) {
 	if r := e.den("ps", "--bogus"); r.code != 125 {
 		t.Fatalf("unknown flag: %s", r)
 	}
+	// Garbage in the new flags and arguments: one line, nothing done.
+	failed125(t, e.den("run", "--rm", "-a", "stdboth", ref, "true"), "-a")
+	failed125(t, e.den("run", "-d", "-a", "stdout", ref, "true"), "-a and -d")
+	oneLineError(t, e.den("ps", "--filter", "exited=three"), "exited")
+	oneLineError(t, e.den("images", "--filter", "before=no-such-image"), "no such image")
+	oneLineError(t, e.den("history", "--format", "ID", ref), "--format")
+	oneLineError(t, e.den("volume", "create", "-d", "nfs", "v"), "local")
+	oneLineError(t, e.den("rename", "no-such-container", "new"), "no-such-container")
+	if r := e.ok("ps", "-aq"); r.stdout != "" {
+		t.Fatalf("garbage left containers: %s", r.stdout)
+	}
 
 	// rename, running: the new name reaches it, the old one is free.
 	e.ok("run", "-d", "--name", "before", ref, "sleep", "60")
@@ -90,6 +101,18 @@ func TestDockerScriptIdioms(t *testing.T) {
 		t.Fatalf("inspect idioms: %s", r)
 	}
 	e.ok("rm", "-f", "live")
+
+	// A script's cleanup: den rm -f $(den ps -aq).
+	e.ok("run", "-d", ref, "sleep", "60")
+	e.ok("create", ref, "true")
+	ids := strings.Fields(e.ok("ps", "-aq").stdout)
+	if len(ids) != 2 {
+		t.Fatalf("ps -aq: %v", ids)
+	}
+	e.ok(append([]string{"rm", "-f"}, ids...)...)
+	if r := e.ok("ps", "-aq"); r.stdout != "" {
+		t.Fatalf("rm -f $(ps -aq) left %s", r.stdout)
+	}
 
 	// logs of a container never started: nothing, exit 0.
 	e.ok("create", "--name", "fresh", ref, "echo", "hi")
