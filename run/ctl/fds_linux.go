@@ -54,7 +54,9 @@ func FromCaller(fd int) bool { return fd >= 3 && fd < 3+len(inherited) && inheri
 // through /proc/self/fd, truncated): those reach the command through a
 // pipe, as docker's streams always do. Input is copied by the den the
 // user runs, in the terminal's foreground process group (a read from a
-// background one stops the reader's group); output by the init.
+// background one stops the reader's group); output by den's child, or
+// den exec and den attach, never the init (within a SYS_PTRACE
+// container's reach).
 func Passable(f *os.File) bool {
 	var st unix.Stat_t
 	if unix.Fstat(int(f.Fd()), &st) != nil {

@@ -1,56 +1,47 @@
 package pid1
 
 import (
-	"io"
 	"os"
-	"sync"
 
 	"github.com/denproject/den/run/ctl"
 )
 
 // guard gives the command stdin, stdout and stderr for files: each
-// passable one itself (ctl.Passable), the others through a pipe. done closes the
-// init's copies of the command's ends once it has them; wait waits
-// (at most a second after the command) for the output's copies. Input
-// is never waited for: a terminal may never end.
+// passable one itself, the others through ctl's guards (den hands the
+// init only passable ones; this holds if one is not). done closes the
+// init's copies of the command's ends once it has them; wait waits (at
+// most a second after the command) for the output's copies. Input is
+// never waited for: a terminal may never end.
 func guard(files []*os.File) (out []*os.File, done, wait func(), err error) {
-	out = append([]*os.File(nil), files...)
-	var ends []*os.File
-	var wg sync.WaitGroup
-	for i, f := range files {
-		if ctl.Passable(f) {
-			continue
+	var handed, waits []func()
+	done = func() {
+		for _, h := range handed {
+			h()
 		}
-		r, w, err := os.Pipe()
+	}
+	for i, f := range files {
+		var g *os.File
+		var h, w func()
+		if i == 0 {
+			g, h, err = ctl.GuardInput(f)
+		} else {
+			g, h, w, err = ctl.GuardOutput(f)
+			waits = append(waits, w)
+		}
 		if err != nil {
-			for _, e := range ends {
-				e.Close()
-			}
+			done()
 			return nil, nil, nil, err
 		}
-		if i == 0 {
-			go func() { _, _ = io.Copy(w, f); w.Close() }()
-			out[0] = r
-			ends = append(ends, r)
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = io.Copy(f, r)
-			r.Close()
-		}()
-		out[i] = w
-		ends = append(ends, w)
-	}
-	done = func() {
-		for _, e := range ends {
-			e.Close()
-		}
+		out, handed = append(out, g), append(handed, h)
 	}
 	wait = func() {
 		copied := make(chan struct{})
-		go func() { wg.Wait(); close(copied) }()
+		go func() {
+			for _, w := range waits {
+				w()
+			}
+			close(copied)
+		}()
 		waitAtMost(copied)
 	}
 	return out, done, wait, nil
