@@ -86,6 +86,12 @@ func TestDockerScriptIdioms(t *testing.T) {
 	if r := e.den("rename", "live", "bad name"); r.code == 0 {
 		t.Fatalf("rename to a bad name passed: %s", r)
 	}
+	// A name taken is refused; one that only begins another's ID is not.
+	other := strings.TrimSpace(e.ok("create", "--name", "other", ref, "true").stdout)
+	oneLineError(t, e.den("rename", "live", "other"), "already in use")
+	e.ok("rename", "live", other[:4])
+	e.ok("rename", other[:4], "live")
+	e.ok("rm", "other")
 	e.ok("run", "--rm", "--name", "before", ref, "true")
 
 	// exec -w: a missing directory fails (126) and is not made.

@@ -1,13 +1,11 @@
 package netns
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -36,14 +34,7 @@ func closeGatewayHere(ports []Port, all bool, hostV6 []net.IP) error {
 	// pasta gives the namespace the host's IPv6 gateway, mapped to the
 	// host's loopback as 10.0.2.2 is; its route may come after the IPv4
 	// one this runs after, so the host's gateways are closed too.
-	gws := []net.IP{net.ParseIP(Gateway).To4()}
-	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V6); err == nil {
-		for _, r := range routes {
-			if r.Dst == nil && r.Gw != nil {
-				gws = append(gws, r.Gw)
-			}
-		}
-	}
+	gws := append([]net.IP{net.ParseIP(Gateway).To4()}, v6Gateways()...)
 	for _, gw := range hostV6 {
 		if !slices.ContainsFunc(gws, gw.Equal) {
 			gws = append(gws, gw)
@@ -105,22 +96,27 @@ func closeGateway(pid int, ports []Port, all bool, hostV6 []net.IP) error {
 	return nil
 }
 
-// hostV6Gateways are the gateways of the host's IPv6 default routes
-// (/proc/net/ipv6_route: destination ::/0, a next hop, not lo).
-func hostV6Gateways() []net.IP {
-	b, err := os.ReadFile("/proc/net/ipv6_route")
+// v6Gateways are the gateways of the IPv6 default routes of the network
+// namespace this thread is in.
+func v6Gateways() []net.IP {
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V6)
 	if err != nil {
 		return nil
 	}
-	var out []net.IP
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 10 || f[0] != strings.Repeat("0", 32) || f[1] != "00" || f[4] == strings.Repeat("0", 32) || f[9] == "lo" {
-			continue
-		}
-		if ip, err := hex.DecodeString(f[4]); err == nil && len(ip) == net.IPv6len {
-			out = append(out, net.IP(ip))
+	var gws []net.IP
+	for _, r := range routes {
+		if ones, _ := maskOf(r.Dst); ones == 0 && r.Gw != nil {
+			gws = append(gws, r.Gw)
 		}
 	}
-	return out
+	return gws
+}
+
+// maskOf is a route destination's prefix length; a default route's
+// destination is nil or ::/0, by the netlink library's version.
+func maskOf(dst *net.IPNet) (int, int) {
+	if dst == nil {
+		return 0, 128
+	}
+	return dst.Mask.Size()
 }

@@ -170,7 +170,7 @@ func (n *Network) Start() error {
 	}
 	var hostV6 []net.IP
 	if o.Backend == Pasta {
-		hostV6 = hostV6Gateways() // pasta's IPv6 gateway, read in the host's namespace
+		hostV6 = v6Gateways() // the host's, which pasta gives the container
 	}
 	return closeGateway(o.Pid, o.Ports, o.NetAdmin, hostV6)
 }

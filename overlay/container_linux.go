@@ -3,6 +3,7 @@ package overlay
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -30,30 +31,22 @@ var ErrNameInUse = errors.New("name is already in use")
 // volatile container (den run --rm) keeps its records in the runtime
 // directory and its overlay is mounted "volatile": nothing of it is synced
 // to disk, which would cost milliseconds at creation and at unmount.
+//
+// Without a name it gets docker's kind (adjective_surname, then with a
+// digit on a clash), so that ps's NAMES is never empty.
 func (s *Store) CreateContainer(name, imageID, metadata string, volatile bool) (*Container, error) {
-	if name == "" {
-		return s.createNamed(imageID, metadata, volatile)
-	}
-	c, err := s.s.CreateContainer("", []string{name}, imageID, "", metadata, &storage.ContainerOptions{Volatile: volatile})
-	if errors.Is(err, storage.ErrDuplicateName) {
-		return nil, fmt.Errorf("container name %q: %w (remove it with: den rm %s)", name, ErrNameInUse, name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("creating container from image %s: %w", short(imageID), err)
-	}
-	return conv(c), nil
-}
-
-// createNamed gives a container docker's kind of name (adjective_surname,
-// then with a digit on a clash), so that ps's NAMES is never empty.
-func (s *Store) createNamed(imageID, metadata string, volatile bool) (*Container, error) {
 	for retry := 0; ; retry++ {
-		name := namesgenerator.GetRandomName(retry)
-		c, err := s.s.CreateContainer("", []string{name}, imageID, "", metadata, &storage.ContainerOptions{Volatile: volatile})
-		if errors.Is(err, storage.ErrDuplicateName) && retry < 10 {
-			continue
+		n := name
+		if name == "" {
+			n = namesgenerator.GetRandomName(retry)
 		}
-		if err != nil {
+		c, err := s.s.CreateContainer("", []string{n}, imageID, "", metadata, &storage.ContainerOptions{Volatile: volatile})
+		switch {
+		case errors.Is(err, storage.ErrDuplicateName) && name == "" && retry < 10:
+			continue
+		case errors.Is(err, storage.ErrDuplicateName):
+			return nil, fmt.Errorf("container name %q: %w (remove it with: den rm %s)", n, ErrNameInUse, n)
+		case err != nil:
 			return nil, fmt.Errorf("creating container from image %s: %w", short(imageID), err)
 		}
 		return conv(c), nil
@@ -61,11 +54,19 @@ func (s *Store) createNamed(imageID, metadata string, volatile bool) (*Container
 }
 
 // SetName gives the container name as its only name.
+// The store would take the name from another container rather than
+// refuse it: a name in use is refused here.
 func (s *Store) SetName(id, name string) error {
-	if err := s.s.SetNames(id, []string{name}); err != nil {
-		if errors.Is(err, storage.ErrDuplicateName) {
-			return fmt.Errorf("container name %q: %w", name, ErrNameInUse)
+	cs, err := s.s.Containers()
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.ID != id && slices.Contains(c.Names, name) {
+			return fmt.Errorf("container name %q: %w by %s (remove it with: den rm %s)", name, ErrNameInUse, short(c.ID), name)
 		}
+	}
+	if err := s.s.SetNames(id, []string{name}); err != nil {
 		return fmt.Errorf("renaming container %s: %w", short(id), err)
 	}
 	return nil
@@ -103,7 +104,7 @@ func (s *Store) FindContainer(nameOrID string) (*Container, error) {
 	}
 	c, err := s.s.Container(nameOrID)
 	if err == nil {
-		return s.withBase(conv(c)), nil
+		return conv(c), nil
 	}
 	cs, err := s.s.Containers()
 	if err != nil {
@@ -115,7 +116,7 @@ func (s *Store) FindContainer(nameOrID string) (*Container, error) {
 			if found != nil {
 				return nil, fmt.Errorf("multiple IDs found with provided prefix: %s (give more of the ID, or the name)", nameOrID)
 			}
-			found = s.withBase(conv(&cs[i]))
+			found = conv(&cs[i])
 		}
 	}
 	if found == nil {
@@ -180,14 +181,16 @@ func (s *Store) ImageUsers(imageID string) ([]Container, error) {
 	return out, nil
 }
 
-// withBase gives a container of a derived image its base image's id.
-func (s *Store) withBase(c *Container) *Container {
-	if im, err := s.s.Image(c.ImageID); err == nil {
+// BaseImage is the image a container's image id stands for: a derived
+// image's base (derived_linux.go), else the id itself. Containers maps its
+// list through it; FindContainer leaves it to those that show the image.
+func (s *Store) BaseImage(id string) string {
+	if im, err := s.s.Image(id); err == nil {
 		if b := derivedBase(im.Metadata); b != "" {
-			c.ImageID = b
+			return b
 		}
 	}
-	return c
+	return id
 }
 
 func conv(c *storage.Container) *Container {

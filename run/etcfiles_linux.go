@@ -19,8 +19,10 @@ func etcFiles(dir, hostname string, n spec.Network) ([]pid1.Bind, error) {
 		ownIP = netns.ContainerIP
 	}
 	hosts := fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ownIP, hostname)
-	if host := readFile("/etc/hosts"); n.Mode == spec.ModeHost && host != "" {
-		hosts = strings.TrimRight(host, "\n") + "\n" // the host's, as docker's --network host gives
+	if n.Mode == spec.ModeHost {
+		if host := readFile("/etc/hosts"); host != "" {
+			hosts = strings.TrimRight(host, "\n") + "\n" // the host's, as docker's --network host gives
+		}
 	}
 	for _, h := range n.Hosts {
 		hosts += h + "\n"

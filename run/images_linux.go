@@ -118,10 +118,16 @@ func (c *child) pullOne(st *overlay.Store, r pull.Ref, plat pull.Platform, o Pul
 // diskFull adds the fix to a full disk's error. The unpacking happens in
 // a helper process, so the cause arrives as text, not as an errno.
 func (c *child) diskFull(err error) error {
+	return c.diskFullSaying(err, "the image was not stored")
+}
+
+// diskFullSaying adds to a full disk's error where, what came of it, and
+// the fix.
+func (c *child) diskFullSaying(err error, what string) error {
 	if err == nil || !errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "no space left on device") {
 		return err
 	}
-	return fmt.Errorf("%w; free space on the filesystem of %s (the image was not stored), or keep images elsewhere with --root DIR", err, c.g.Root)
+	return fmt.Errorf("%w; free space on the filesystem of %s (%s), or keep the store elsewhere with --root DIR", err, c.g.Root, what)
 }
 
 func (c *child) sink(st *overlay.Store) *storeSink {

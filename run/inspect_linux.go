@@ -98,7 +98,7 @@ func notFound(name, typ string) string {
 
 func (c *child) containerJSON(st *overlay.Store, ctr *overlay.Container) dockerjson.ContainerJSON {
 	r, _ := c.settle(st, ctr)
-	f := dockerjson.Facts{ID: ctr.ID, Name: firstName(ctr), ImageID: ctr.ImageID, Created: ctr.Created}
+	f := dockerjson.Facts{ID: ctr.ID, Name: firstName(ctr), ImageID: st.BaseImage(ctr.ImageID), Created: ctr.Created}
 	f.Dir, _ = st.Dir(ctr.ID)
 	f.VolumesDir = c.volumesDir()
 	if r.State == records.Running {

@@ -27,9 +27,6 @@ func (c *child) rename(args json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if other, err := st.FindContainer(a.Names[1]); err == nil && other.ID != ctr.ID {
-		return nil, fmt.Errorf("container name %q is already in use by %s (remove it with: den rm %s)", a.Names[1], other.ID[:12], a.Names[1])
-	}
 	if err := st.SetName(ctr.ID, a.Names[1]); err != nil {
 		return nil, err
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
-	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -127,11 +125,8 @@ func (c *child) create(st *overlay.Store, sp *spec.Spec, report bool, state reco
 		rec.Shifted = true
 	}
 	ctr, err := st.CreateContainer(sp.Name, imageID, rec.Encode(), sp.Rm)
-	if errors.Is(err, syscall.ENOSPC) || err != nil && strings.Contains(err.Error(), "no space left on device") {
-		return nil, nil, cfg, fmt.Errorf("%w; free space on the filesystem of %s (den prune -a removes what no container uses), or keep the store elsewhere with --root DIR", err, c.g.Root)
-	}
 	if err != nil {
-		return nil, nil, cfg, err
+		return nil, nil, cfg, c.diskFullSaying(err, "den prune -a removes what no container uses")
 	}
 
 	c.g.debugf("container %s created", ctr.ID[:12])

@@ -54,8 +54,10 @@ func (c *child) start(st *overlay.Store, id string, cfg v1.Config, argv []string
 	hostname := sp.Hostname
 	if hostname == "" {
 		hostname = id[:12]
-		if h, err := os.Hostname(); err == nil && sp.Network.Mode == spec.ModeHost {
-			hostname = h // the host's, as docker's --network host gives
+		if sp.Network.Mode == spec.ModeHost {
+			if h, err := os.Hostname(); err == nil {
+				hostname = h // the host's, as docker's --network host gives
+			}
 		}
 	}
 	rec.Hostname = hostname

@@ -69,7 +69,7 @@ func Start(g *Global, names []string, attach, interactive bool) error {
 	}
 	for _, n := range names {
 		h := hooks{detach: !attach, stdin: attach && interactive}
-		if h.stdin && hasTTY(g, n) {
+		if h.stdin && !ctl.Passable(os.Stdin) && hasTTY(g, n) { // asked only where a pipe would be made
 			h.stdin = false // den feeds its pty from stdin itself
 		}
 		if attach {
